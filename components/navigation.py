@@ -1,0 +1,110 @@
+"""The page registry: one entry per page, naming the permission that opens it.
+
+Every page is registered on every run, so that its URL always reaches its own script; pages the
+user may not open are hidden from the menu, and their guard answers "not permitted".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+from streamlit.navigation.page import StreamlitPage
+
+from flightdeck.auth import User, can
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    key: str
+    title: str
+    icon: str
+    section: str
+    help: str
+    action: str | None = "workspace.view"  # None: any signed-in user
+
+    @property
+    def path(self) -> str:
+        return f"pages/{self.key}.py"
+
+
+LOGIN = PageSpec(
+    "login", "Sign in", ":material/login:", "", "Sign in with your Flightdeck account.", action=None
+)
+HOME = PageSpec(
+    "home",
+    "Home",
+    ":material/home:",
+    "",
+    "The workspace at a glance: every goal with its owner and status.",
+)
+PAGES: tuple[PageSpec, ...] = (
+    HOME,
+    PageSpec(
+        "goals",
+        "Goals",
+        ":material/flag:",
+        "Business",
+        "All business goals. Business owners create and edit their own; admins edit any.",
+    ),
+    PageSpec(
+        "admin_users",
+        "Users",
+        ":material/group:",
+        "Admin",
+        "Create accounts, assign roles, deactivate users, reset passwords and unlock accounts.",
+        action="user.manage",
+    ),
+    PageSpec(
+        "admin_audit",
+        "Audit trail",
+        ":material/policy:",
+        "Admin",
+        "Every change and sign-in, hash-chained so tampering shows. Filter and export as CSV.",
+        action="audit.view",
+    ),
+    PageSpec(
+        "account",
+        "My account",
+        ":material/account_circle:",
+        "Account",
+        "Your roles and your password.",
+        action=None,
+    ),
+    PageSpec("logout", "Sign out", ":material/logout:", "Account", "End this session.", action=None),
+)
+BY_KEY = {spec.key: spec for spec in (LOGIN, *PAGES)}
+
+
+def allowed(user: User | None, spec: PageSpec) -> bool:
+    if user is None or spec is LOGIN:
+        return user is None and spec is LOGIN
+    if user.must_change_password:
+        return spec.key in {"account", "logout"}
+    return spec.action is None or can(user, spec.action)
+
+
+def _page(spec: PageSpec, user: User | None, default: bool) -> StreamlitPage:
+    return st.Page(
+        spec.path,
+        title=spec.title,
+        icon=spec.icon,
+        url_path=spec.key,
+        default=default,
+        help=spec.help,
+        visibility="visible" if allowed(user, spec) else "hidden",
+    )
+
+
+def build(user: User | None) -> StreamlitPage:
+    """The menu for this user, rebuilt every run so role changes apply at once."""
+    if user is None:
+        landing = LOGIN
+    elif user.must_change_password:
+        landing = BY_KEY["account"]
+    else:
+        landing = HOME
+    sections: dict[str, list[StreamlitPage]] = {}
+    for spec in (LOGIN, *PAGES):
+        sections.setdefault(spec.section, []).append(_page(spec, user, spec is landing))
+    return st.navigation(sections, position="sidebar")

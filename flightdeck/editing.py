@@ -1,0 +1,39 @@
+"""Optimistic locking for every `Versioned` entity: one place that turns a lost race into a
+"changed by X at T" message, whether the race was seen before the write or during it."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from flightdeck.errors import StaleEdit
+from flightdeck.orm import UserRow, utcnow
+from flightdeck.orm.base import Versioned
+
+
+def _editor_name(session: Session, user_id: int | None) -> str:
+    if user_id is None:
+        return "the command line"
+    user = session.get(UserRow, user_id)
+    return user.display_name if user else f"user {user_id}"
+
+
+def check_version(session: Session, row: Versioned, expected_version: int, entity: str) -> None:
+    """Refuse the edit if someone saved since the editor loaded version `expected_version`."""
+    if row.version != expected_version:
+        raise StaleEdit(entity, _editor_name(session, row.updated_by_id), row.updated_at)
+
+
+def touch(row: Versioned, actor_id: int | None) -> None:
+    """Stamp the editor; it also guarantees an UPDATE (and a version bump) when only child rows
+    changed, such as a user's roles."""
+    row.updated_at = utcnow()
+    row.updated_by_id = actor_id
+
+
+def flush_or_stale(session: Session, entity: str) -> None:
+    """Flush now so a concurrent save that slipped in after `check_version` is caught here."""
+    try:
+        session.flush()
+    except StaleDataError:
+        raise StaleEdit(entity, "another user", utcnow()) from None

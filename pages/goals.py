@@ -1,0 +1,112 @@
+"""Goals: browse every goal; business owners create and edit their own, admins any."""
+
+import pandas as pd
+import streamlit as st
+
+from components import session
+from components.feedback import show_problems
+from components.goal_views import goal_details, goal_form
+from components.guard import guard
+from components.runtime import database
+from components.text import day, when
+from flightdeck import goals
+from flightdeck.auth import can
+from flightdeck.errors import InvalidInput, StaleEdit
+from flightdeck.roles import Role
+from flightdeck.users import users_with_role
+
+PINNED = "goal_edit_versions"  # goal id → the version the open edit form was based on
+STALE = "goal_stale_edits"  # goal id → why its last save was refused
+
+user = guard("goals")
+db = database()
+st.title("Goals", anchor=False)
+st.caption("What the business wants to achieve. Models and KPIs attach to these goals.")
+session.show_flash()
+
+owners = users_with_role(db, Role.BUSINESS_OWNER) if user.has(Role.ADMIN) else None
+tabs = ["All goals", "New goal"] if can(user, "goal.create") else ["All goals"]
+browse, *create = st.tabs(tabs)
+
+with browse:
+    all_goals = goals.list_goals(db)
+    left, middle, _ = st.columns([2, 2, 3])
+    statuses = left.multiselect(
+        "Status", list(goals.GoalStatus), format_func=lambda s: s.label, placeholder="Any status"
+    )
+    search = middle.text_input("Search", placeholder="Title, owner or business unit")
+    needle = search.strip().lower()
+    shown = [
+        g
+        for g in all_goals
+        if (not statuses or g.status in statuses)
+        and (not needle or needle in f"{g.title} {g.owner_name} {g.business_unit}".lower())
+    ]
+    table = pd.DataFrame(
+        {
+            "Goal": [g.title for g in shown],
+            "Owner": [g.owner_name for g in shown],
+            "Business unit": [g.business_unit for g in shown],
+            "Status": [g.status.label for g in shown],
+            "Target date": [day(g.target_date) for g in shown],
+            "Last change": [when(g.updated_at) for g in shown],
+        }
+    )
+    picked = st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        on_select="rerun",
+        selection_mode="single-row",
+        key="goals_table",
+    )
+    if not shown:
+        st.caption("No goal matches these filters.")
+
+    rows = picked.selection.rows
+    if rows:
+        st.query_params["goal"] = str(shown[rows[0]].id)
+    wanted = st.query_params.get("goal")
+    goal = next((g for g in all_goals if str(g.id) == wanted), None)
+
+    if goal is None:
+        st.caption("Select a goal in the table to see its details.")
+    else:
+        with st.container(border=True):
+            goal_details(goal)
+            if can(user, "goal.edit", goal):
+                pinned = st.session_state.setdefault(PINNED, {})
+                version = pinned.setdefault(goal.id, goal.version)
+                stale = st.session_state.setdefault(STALE, {})
+                with st.expander("Edit this goal", icon=":material/edit:", expanded=goal.id in stale):
+                    draft = goal_form(f"edit_goal_{goal.id}_v{version}", goal, owners)
+                    if draft is not None:
+                        try:
+                            goals.update_goal(db, user, goal.id, version, draft)
+                        except StaleEdit as refusal:
+                            stale[goal.id] = str(refusal)
+                        except InvalidInput as invalid:
+                            show_problems(invalid)
+                        else:
+                            pinned.pop(goal.id, None)
+                            session.flash("success", "Goal saved.")
+                            st.rerun()
+                    if goal.id in stale:
+                        st.error(stale[goal.id], icon=":material/sync_problem:")
+                        if st.button("Load the latest version", icon=":material/refresh:"):
+                            pinned.pop(goal.id, None)
+                            stale.pop(goal.id, None)
+                            st.rerun()
+
+for tab in create:
+    with tab:
+        draft = goal_form("new_goal", None, owners)
+        if draft is not None:
+            try:
+                created = goals.create_goal(db, user, draft)
+            except InvalidInput as invalid:
+                show_problems(invalid)
+            else:
+                session.flash("success", f"Goal “{created.title}” created.")
+                st.query_params["goal"] = str(created.id)
+                st.rerun()
