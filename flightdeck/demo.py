@@ -7,7 +7,7 @@ validation and fills the audit trail the way real use would. Later capabilities 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from flightdeck import goals, users
 from flightdeck.auth import User, user_view
@@ -26,6 +26,36 @@ REGIONS: dict[str, tuple[str, list[str]]] = {
     "E": ("East", ["E301", "E302", "E303", "E304", "E305"]),
     "W": ("West", ["W401", "W402", "W403", "W404", "W405", "W406"]),
 }
+
+
+PILOT_REGION = "N"  # the demand forecast runs in North first; the other regions are its comparison
+
+
+@dataclass(frozen=True)
+class Story:
+    """The demo's calendar. Dates are relative to the day the demo is built, so a fresh demo is
+    always "live"; everything else is fixed, so two demos built on the same day are identical."""
+
+    today: date
+
+    @property
+    def history_start(self) -> date:
+        """Two years of daily history end yesterday."""
+        return self.today - timedelta(days=730)
+
+    @property
+    def churn_v1_live(self) -> date:
+        """Churn model v1 goes to production; retention offers go to its `treatment` arm."""
+        return self.today - timedelta(days=182)
+
+    @property
+    def forecast_live(self) -> date:
+        """The demand forecast goes live in the pilot region."""
+        return self.today - timedelta(days=120)
+
+
+def story(today: date | None = None) -> Story:
+    return Story(today or datetime.now(UTC).date())
 
 
 @dataclass(frozen=True)
