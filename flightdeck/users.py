@@ -178,10 +178,15 @@ def temporary_password() -> str:
 
 
 def create_user(
-    db: Database, actor: User | None, draft: AccountDraft, password: str | None = None
+    db: Database,
+    actor: User | None,
+    draft: AccountDraft,
+    password: str | None = None,
+    system: str = COMMAND_LINE,
 ) -> tuple[Account, str | None]:
     """Create an account. Without a password, a temporary one is generated, returned once, and
-    must be changed at first sign-in. `actor=None` is the command line, trusted by shell access."""
+    must be changed at first sign-in. `actor=None` is a trusted operator with shell access (the
+    command line, or the demo setup), named by `system` in the audit trail."""
     with db.transaction() as session:
         if actor is not None:
             authorize(actor, "user.manage", entity="users")
@@ -205,7 +210,7 @@ def create_user(
         audit.record(
             session,
             actor_id=actor.id if actor else None,
-            actor_name=actor.display_name if actor else COMMAND_LINE,
+            actor_name=actor.display_name if actor else system,
             action="user.create",
             entity_type="user",
             entity_id=row.id,
