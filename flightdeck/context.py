@@ -585,6 +585,14 @@ def _hierarchy_view(row: HierarchyRow) -> Hierarchy:
     )
 
 
+def hierarchy_of(session: Session, hierarchy_id: int) -> Hierarchy:
+    """The hierarchy inside a caller's session (for the monitor and the ingest validation)."""
+    row = session.get(HierarchyRow, hierarchy_id)
+    if row is None:
+        raise NotFound("Hierarchy", hierarchy_id)
+    return _hierarchy_view(row)
+
+
 def list_hierarchies(db: Database) -> list[Hierarchy]:
     with db.read() as session:
         rows = session.scalars(select(HierarchyRow).order_by(HierarchyRow.name))
@@ -593,10 +601,7 @@ def list_hierarchies(db: Database) -> list[Hierarchy]:
 
 def get_hierarchy(db: Database, hierarchy_id: int) -> Hierarchy:
     with db.read() as session:
-        row = session.get(HierarchyRow, hierarchy_id)
-        if row is None:
-            raise NotFound("Hierarchy", hierarchy_id)
-        return _hierarchy_view(row)
+        return hierarchy_of(session, hierarchy_id)
 
 
 def _clean_hierarchy(draft: HierarchyDraft) -> HierarchyDraft:

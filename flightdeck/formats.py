@@ -43,7 +43,6 @@ _DATE_PATTERNS = {
     "yyyymmdd": (r"\d{8}", "%Y%m%d"),
     "dd.mm.yyyy": (r"\d{1,2}\.\d{1,2}\.\d{4}", "%d.%m.%Y"),
 }
-_SPACES = re.compile(r"[\u00a0\u202f]")  # non-breaking spaces, as spreadsheets write thousands
 
 
 @dataclass(frozen=True)
@@ -170,7 +169,8 @@ def _number_pattern(fmt: SourceFormat) -> str:
     if fmt.thousands:
         t = re.escape(fmt.thousands)
         digits = rf"(?:\d{{1,3}}(?:{t}\d{{3}})+|\d+)"
-    return rf"[+-]?(?:{digits}(?:{d}\d+)?|{d}\d+)-?"
+    number = rf"(?:{digits}(?:{d}\d+)?|{d}\d+)"
+    return rf"[+-]?{number}|{number}-"  # a sign in front or SAP's minus behind, not both
 
 
 def _split_typed(column: pd.Series) -> tuple[pd.Series, np.ndarray]:
@@ -188,7 +188,8 @@ def is_blank(value: object) -> bool:
 
 def parse_numbers(column: pd.Series, fmt: SourceFormat) -> Parsed:
     text, typed = _split_typed(column)
-    text = text.str.replace(_SPACES, " ", regex=True)
+    if fmt.thousands == " ":  # spreadsheets group thousands with non-breaking spaces
+        text = text.str.replace("\u00a0", " ", regex=False).str.replace("\u202f", " ", regex=False)
     values = np.full(len(text), np.nan)
     reasons = np.full(len(text), "", dtype=object)
     blank = (text == "").to_numpy() & ~typed
@@ -207,19 +208,16 @@ def parse_numbers(column: pd.Series, fmt: SourceFormat) -> Parsed:
     textual = ~blank & ~typed
     if textual.any():
         cells = text[textual]
-        ok = cells.str.fullmatch(_number_pattern(fmt)).fillna(False).to_numpy(dtype=bool, copy=True)
-        signs = (cells.str.startswith("-") | cells.str.startswith("+")) & cells.str.endswith("-")
-        ok &= ~signs.to_numpy(dtype=bool)
-        negative = (cells.str.startswith("-") | cells.str.endswith("-")).to_numpy(dtype=bool)
-        digits = cells.str.replace(r"[+\-]", "", regex=True)
+        ok = cells.str.fullmatch(_number_pattern(fmt)).fillna(False).to_numpy(dtype=bool)
+        trailing = cells.str.endswith("-").fillna(False).to_numpy(dtype=bool)
+        digits = cells.where(~trailing, cells.str.slice(0, -1)) if trailing.any() else cells
         if fmt.thousands:
             digits = digits.str.replace(fmt.thousands, "", regex=False)
         if fmt.decimal != ".":
             digits = digits.str.replace(fmt.decimal, ".", regex=False)
         parsed = pd.to_numeric(digits.where(ok, None), errors="coerce").to_numpy(dtype=float)
-        parsed = np.where(negative, -parsed, parsed)
         idx = np.flatnonzero(textual)
-        values[idx] = parsed
+        values[idx] = np.where(trailing, -parsed, parsed)
         reasons[idx[~ok]] = f"not a number written with {fmt.describe_numbers()}"
 
     finite = np.isfinite(values)

@@ -275,9 +275,6 @@ def upgrade() -> None:
         sa.Column("last_period", sa.Date(), nullable=False),
         sa.Column("last_value", sa.Float(), nullable=False),
         sa.CheckConstraint("grain IN ('week', 'month')", name=op.f("ck_kpi_rollups_grain_known")),
-        sa.ForeignKeyConstraint(
-            ["kpi_id"], ["kpis.id"], name=op.f("fk_kpi_rollups_kpi_id_kpis"), ondelete="CASCADE"
-        ),
         sa.PrimaryKeyConstraint("kpi_id", "grain", "period", "segment", name=op.f("pk_kpi_rollups")),
     )
     op.create_table(
@@ -340,15 +337,6 @@ def upgrade() -> None:
         sa.Column("segment", sa.String(length=64), nullable=False),
         sa.Column("value", sa.Float(), nullable=False),
         sa.Column("batch_id", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["batch_id"],
-            ["ingest_batches.id"],
-            name=op.f("fk_kpi_observations_batch_id_ingest_batches"),
-            ondelete="SET NULL",
-        ),
-        sa.ForeignKeyConstraint(
-            ["kpi_id"], ["kpis.id"], name=op.f("fk_kpi_observations_kpi_id_kpis"), ondelete="CASCADE"
-        ),
         sa.PrimaryKeyConstraint("kpi_id", "period", "segment", name=op.f("pk_kpi_observations")),
     )
 
