@@ -87,6 +87,15 @@ PERMISSIONS: dict[str, Rule] = {
     "goal.edit": Rule("edit goals", frozenset({A}), owner_roles=frozenset({BO})),
     "user.manage": Rule("manage users and roles", frozenset({A})),
     "audit.view": Rule("read and export the audit trail", frozenset({A})),
+    "kpi.create": Rule("define KPIs on goals", frozenset({A}), owner_roles=frozenset({BO})),
+    "kpi.edit": Rule("edit KPIs and attach their SQL queries", frozenset({A}), owner_roles=frozenset({BO})),
+    "kpi.ingest": Rule("load KPI data", frozenset({A}), owner_roles=frozenset({BO})),
+    "context.create": Rule("add data-dictionary fields and hierarchies", frozenset({BO, A})),
+    "context.edit": Rule(
+        "edit data-dictionary fields and hierarchies", frozenset({A}), owner_roles=frozenset({BO})
+    ),
+    "source.manage": Rule("manage SQL source connections", frozenset({A})),
+    "alert.acknowledge": Rule("acknowledge alerts", frozenset({A}), owner_roles=frozenset({BO})),
 }
 
 

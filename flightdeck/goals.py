@@ -139,7 +139,7 @@ def _clean(draft: GoalDraft) -> GoalDraft:
     )
 
 
-def _check_owner(session: Session, owner_id: int | None) -> int:
+def check_business_owner(session: Session, owner_id: int | None) -> int:
     is_owner = session.scalar(
         select(UserRow.id)
         .join(UserRoleRow)
@@ -167,7 +167,7 @@ def create_goal(db: Database, actor: User, draft: GoalDraft) -> Goal:
             business_unit=clean.business_unit,
             target_date=clean.target_date,
             status=clean.status.value,
-            owner_id=_check_owner(session, owner_id),
+            owner_id=check_business_owner(session, owner_id),
             updated_by_id=actor.id,
         )
         session.add(row)
@@ -203,7 +203,7 @@ def update_goal(db: Database, actor: User, goal_id: int, expected_version: int, 
         row.target_date = clean.target_date
         row.status = clean.status.value
         if actor.has(Role.ADMIN) and clean.owner_id and clean.owner_id != row.owner_id:
-            row.owner_id = _check_owner(session, clean.owner_id)
+            row.owner_id = check_business_owner(session, clean.owner_id)
         touch(row, actor.id)
         flush_or_stale(session, "goal")
         old, new = audit.changes(before, _fields(row))

@@ -1,18 +1,40 @@
 """Every table, imported here so that `Base.metadata` is complete for Alembic and tests."""
 
 from flightdeck.orm.accounts import AuthSessionRow, UserRoleRow, UserRow
+from flightdeck.orm.alerts import AlertDeliveryAttemptRow, AlertDeliveryRow, AlertRow
 from flightdeck.orm.audit import AuditEventRow, AuditHeadRow
 from flightdeck.orm.base import Base, utcnow
+from flightdeck.orm.context import DataFieldRow, HierarchyNodeRow, HierarchyRow
 from flightdeck.orm.goals import GoalRow, GoalStatus
+from flightdeck.orm.kpis import (
+    IngestBatchRow,
+    KpiRow,
+    KpiSqlQueryRow,
+    ObservationRow,
+    RollupRow,
+    SqlConnectionRow,
+)
 from flightdeck.orm.workspace import WorkspaceMetaRow
 
 __all__ = [
+    "AlertDeliveryAttemptRow",
+    "AlertDeliveryRow",
+    "AlertRow",
     "AuditEventRow",
     "AuditHeadRow",
     "AuthSessionRow",
     "Base",
+    "DataFieldRow",
     "GoalRow",
     "GoalStatus",
+    "HierarchyNodeRow",
+    "HierarchyRow",
+    "IngestBatchRow",
+    "KpiRow",
+    "KpiSqlQueryRow",
+    "ObservationRow",
+    "RollupRow",
+    "SqlConnectionRow",
     "UserRoleRow",
     "UserRow",
     "WorkspaceMetaRow",

@@ -60,3 +60,8 @@ class Versioned:
     @declared_attr.directive
     def __mapper_args__(cls) -> dict[str, Any]:
         return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
+
+
+def quoted(options: tuple[str, ...]) -> str:
+    """`'a', 'b'` for the IN list of a CHECK constraint over known values."""
+    return ", ".join(f"'{o}'" for o in options)

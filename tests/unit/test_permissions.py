@@ -21,6 +21,13 @@ EXPECTED: dict[str, tuple[set[Role], set[Role]]] = {
     "goal.edit": ({A}, {BO}),
     "user.manage": ({A}, set()),
     "audit.view": ({A}, set()),
+    "kpi.create": ({A}, {BO}),
+    "kpi.edit": ({A}, {BO}),
+    "kpi.ingest": ({A}, {BO}),
+    "context.create": ({BO, A}, set()),
+    "context.edit": ({A}, {BO}),
+    "source.manage": ({A}, set()),
+    "alert.acknowledge": ({A}, {BO}),
 }
 
 

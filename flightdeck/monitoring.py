@@ -1,0 +1,485 @@
+"""KPI monitoring: series by day, week or month read from the roll-ups, drill-down along the
+KPI's hierarchy, the status rule, and the alerts it raises.
+
+How values combine. Within a period and across segments a KPI's `aggregation` applies: `sum`
+adds values, `mean` averages every underlying observation, `last` adds each segment's latest
+value (stock-like figures). A node of the hierarchy with observations of its own shows them;
+otherwise it is rolled up from the nearest level below it that has observations (a region from
+its stores), so loading both levels never counts anything twice. Experiment arms (`treatment`,
+`control`) are segments of their own and never roll into the total. A computed KPI combines its
+drivers' values period by period.
+
+Everything here aggregates in SQL on the primary keys `(kpi_id, period, segment)` of the
+observations (the day grain) and `(kpi_id, grain, period, segment)` of the roll-ups.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+from sqlalchemy import case, func, literal, select
+from sqlalchemy.orm import Session
+
+from flightdeck import alerts
+from flightdeck.context import EXPERIMENT_ARMS, Hierarchy, HierarchyNode, hierarchy_of
+from flightdeck.db import Database
+from flightdeck.errors import NotFound
+from flightdeck.formats import period_start
+from flightdeck.orm import IngestBatchRow, KpiRow, ObservationRow, RollupRow
+
+GRAINS = ("day", "week", "month")
+GRAIN_DAYS = {"day": 1, "week": 7, "month": 30.44}
+MAX_POINTS = 2000
+WINDOW_DAYS = 28
+AT_RISK_SHARE = 0.10
+OFF_TRACK_SHARE = 0.25
+TOTAL = ""
+
+STATUS_RULE = (
+    "Flightdeck averages the KPI over its latest 28 days of data (the latest month for a monthly "
+    "KPI) and compares that with the thresholds and with the target trajectory, a straight line "
+    "from the baseline to the target. **Off track**: past the critical threshold, or behind the "
+    f"trajectory by more than {OFF_TRACK_SHARE:.0%} of the planned improvement. **At risk**: past "
+    f"the warning threshold, or behind by more than {AT_RISK_SHARE:.0%}. **On track**: otherwise. "
+    "A KPI with neither thresholds nor a baseline and target is not assessed."
+)
+STATUS_LABELS = {
+    "on_track": "On track",
+    "at_risk": "At risk",
+    "off_track": "Off track",
+    "no_data": "No data yet",
+    "not_assessed": "Not assessed",
+}
+
+
+def coarser(a: str, b: str) -> str:
+    return a if GRAINS.index(a) >= GRAINS.index(b) else b
+
+
+def choose_grain(requested: str, frequency: str, start: date, end: date) -> str:
+    """The finest grain at or above both the request and the KPI's frequency that keeps a trace
+    at or under MAX_POINTS points: a chart is downsampled by reading a coarser roll-up."""
+    grain = coarser(requested, frequency)
+    while ((end - start).days + 1) / GRAIN_DAYS[grain] > MAX_POINTS and grain != "month":
+        grain = GRAINS[GRAINS.index(grain) + 1]
+    return grain
+
+
+@dataclass(frozen=True)
+class Series:
+    node: str
+    grain: str
+    periods: tuple[date, ...]
+    values: tuple[float, ...]
+
+    def mean(self) -> float | None:
+        return float(np.mean(self.values)) if self.values else None
+
+
+# -- reading -----------------------------------------------------------------------------------
+
+
+class _Reader:
+    """One read session's view of KPIs, their hierarchies and which segments hold data."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._kpis: dict[int, KpiRow] = {}
+        self._hierarchies: dict[int, Hierarchy] = {}
+        self._present: dict[int, set[str]] = {}
+
+    def kpi(self, kpi_id: int) -> KpiRow:
+        if kpi_id not in self._kpis:
+            row = self.session.get(KpiRow, kpi_id)
+            if row is None:
+                raise NotFound("KPI", kpi_id)
+            self._kpis[kpi_id] = row
+        return self._kpis[kpi_id]
+
+    def hierarchy(self, kpi_id: int) -> Hierarchy | None:
+        hierarchy_id = self.kpi(kpi_id).hierarchy_id
+        if hierarchy_id is None:
+            return None
+        if hierarchy_id not in self._hierarchies:
+            self._hierarchies[hierarchy_id] = hierarchy_of(self.session, hierarchy_id)
+        return self._hierarchies[hierarchy_id]
+
+    def inputs(self, kpi_id: int) -> list[int]:
+        row = self.kpi(kpi_id)
+        if row.formula == "ratio":
+            return [i for i in (row.numerator_id, row.denominator_id) if i is not None]
+        if row.formula in ("sum", "mean"):
+            return list(
+                self.session.scalars(select(KpiRow.id).where(KpiRow.parent_id == kpi_id).order_by(KpiRow.id))
+            )
+        return []
+
+    def present(self, kpi_id: int) -> set[str]:
+        """Segments with data (for a computed KPI: with data in any of its inputs). The month
+        roll-up has a row per segment and month, so this reads a few hundred rows at most."""
+        if kpi_id not in self._present:
+            if self.kpi(kpi_id).formula != "none":
+                found: set[str] = set()
+                for driver in self.inputs(kpi_id):
+                    found |= self.present(driver)
+            else:
+                found = set(
+                    self.session.scalars(
+                        select(RollupRow.segment)
+                        .where(RollupRow.kpi_id == kpi_id, RollupRow.grain == "month")
+                        .distinct()
+                    )
+                )
+            self._present[kpi_id] = found
+        return self._present[kpi_id]
+
+    def segments(self, kpi_id: int, node: str) -> list[str]:
+        present = self.present(kpi_id)
+        if node in present or node in EXPERIMENT_ARMS:
+            return [node] if node in present else []
+        hierarchy = self.hierarchy(kpi_id)
+        if hierarchy is None:
+            return []
+        for level in hierarchy.descendants_by_depth(node or None):
+            if hits := [code for code in level if code in present]:
+                return hits
+        return []
+
+    def latest(self, kpi_id: int) -> date | None:
+        if self.kpi(kpi_id).formula != "none":
+            ends = [self.latest(i) for i in self.inputs(kpi_id)]
+            return None if not ends or None in ends else min(e for e in ends if e is not None)
+        return self.session.scalar(
+            select(func.max(ObservationRow.period)).where(ObservationRow.kpi_id == kpi_id)
+        )
+
+    def first(self, kpi_id: int) -> date | None:
+        if self.kpi(kpi_id).formula != "none":
+            starts = [self.first(i) for i in self.inputs(kpi_id)]
+            return None if not starts or None in starts else max(s for s in starts if s is not None)
+        return self.session.scalar(
+            select(func.min(ObservationRow.period)).where(ObservationRow.kpi_id == kpi_id)
+        )
+
+    def values(
+        self, kpi_id: int, grain: str, nodes: list[str], start: date, end: date
+    ) -> dict[str, dict[date, float]]:
+        """Per node, period → value, at `grain` (never finer than the KPI's frequency)."""
+        row = self.kpi(kpi_id)
+        grain = coarser(grain, row.frequency)
+        if row.formula != "none":
+            return self._computed(row, grain, nodes, start, end)
+        result: dict[str, dict[date, float]] = {node: {} for node in nodes}
+        for batch in _batches({node: self.segments(kpi_id, node) for node in nodes}):
+            for node, period, total, count, last in self._aggregate(kpi_id, grain, batch, start, end):
+                result[node][_as_date(period)] = _combine(row.aggregation, total, count, last)
+        return result
+
+    def _aggregate(
+        self, kpi_id: int, grain: str, mapping: dict[str, str], start: date, end: date
+    ) -> Iterable[tuple[str, date, float, int, float]]:
+        """One GROUP BY over observations (day) or roll-ups (week, month): segment → node."""
+        first = _bucket(start, grain)
+        if grain == "day":
+            segment, period = ObservationRow.segment, ObservationRow.period
+            total, count, last = func.sum(ObservationRow.value), func.count(), func.sum(ObservationRow.value)
+            where = [ObservationRow.kpi_id == kpi_id]
+        else:
+            segment, period = RollupRow.segment, RollupRow.period
+            total, count, last = (
+                func.sum(RollupRow.total),
+                func.sum(RollupRow.n),
+                func.sum(RollupRow.last_value),
+            )
+            where = [RollupRow.kpi_id == kpi_id, RollupRow.grain == grain]
+        nodes = set(mapping.values())
+        group = literal(next(iter(nodes))) if len(nodes) == 1 else case(mapping, value=segment)
+        query = (
+            select(group.label("node"), period, total, count, last)
+            .where(*where, segment.in_(list(mapping)), period >= first, period <= end)
+            .group_by(group, period)
+            .order_by(period)
+        )
+        return self.session.execute(query).tuples()
+
+    def _computed(
+        self, row: KpiRow, grain: str, nodes: list[str], start: date, end: date
+    ) -> dict[str, dict[date, float]]:
+        parts = [self.values(i, grain, nodes, start, end) for i in self.inputs(row.id)]
+        result: dict[str, dict[date, float]] = {}
+        for node in nodes:
+            series = [part[node] for part in parts]
+            common = sorted(set.intersection(*(set(s) for s in series))) if series else []
+            combined: dict[date, float] = {}
+            for period in common:
+                values = [s[period] for s in series]
+                if row.formula == "sum":
+                    combined[period] = sum(values)
+                elif row.formula == "mean":
+                    combined[period] = sum(values) / len(values)
+                elif values[1] != 0:
+                    combined[period] = row.ratio_scale * values[0] / values[1]
+            result[node] = combined
+        return result
+
+
+def _batches(resolved: dict[str, list[str]]) -> list[dict[str, str]]:
+    """segment → node maps, split so that no segment serves two nodes in one query."""
+    batches: list[dict[str, str]] = []
+    for node, segments in resolved.items():
+        if not segments:
+            continue
+        target = next((b for b in batches if not set(segments) & set(b)), None)
+        if target is None:
+            target = {}
+            batches.append(target)
+        target.update(dict.fromkeys(segments, node))
+    return batches
+
+
+def _bucket(day: date, grain: str) -> date:
+    return _as_date(period_start(np.array([day], dtype="datetime64[D]"), grain)[0])
+
+
+def _as_date(value: object) -> date:
+    if isinstance(value, date):
+        return value
+    if isinstance(value, np.datetime64):
+        return date.fromisoformat(str(value.astype("datetime64[D]")))
+    return date.fromisoformat(str(value)[:10])
+
+
+def _combine(aggregation: str, total: float, count: int, last: float) -> float:
+    if aggregation == "mean":
+        return float(total) / count if count else float("nan")
+    return float(last if aggregation == "last" else total)
+
+
+def series(
+    db: Database, kpi_id: int, nodes: list[str], grain: str, start: date, end: date
+) -> dict[str, Series]:
+    """One trace per node ('' is the whole business), at most MAX_POINTS points each."""
+    with db.read() as session:
+        reader = _Reader(session)
+        frequency = reader.kpi(kpi_id).frequency
+        grain = choose_grain(grain, frequency, start, end)
+        found = reader.values(kpi_id, grain, nodes, start, end)
+    return {
+        node: Series(node, grain, tuple(sorted(points)), tuple(points[p] for p in sorted(points)))
+        for node, points in found.items()
+    }
+
+
+@dataclass(frozen=True)
+class Extent:
+    first: date | None
+    last: date | None
+    segments: frozenset[str]
+    arms: tuple[str, ...]
+
+
+def extent(db: Database, kpi_id: int) -> Extent:
+    """What data a KPI has: its date range, segments and experiment arms."""
+    with db.read() as session:
+        reader = _Reader(session)
+        present = reader.present(kpi_id)
+        return Extent(
+            reader.first(kpi_id),
+            reader.latest(kpi_id),
+            frozenset(present),
+            tuple(a for a in EXPERIMENT_ARMS if a in present),
+        )
+
+
+def breakdown(db: Database, kpi_id: int, node: str) -> list[HierarchyNode]:
+    """The hierarchy's children of `node` that have data at or below them: one drill-down step."""
+    with db.read() as session:
+        reader = _Reader(session)
+        hierarchy = reader.hierarchy(kpi_id)
+        if hierarchy is None:
+            return []
+        present = reader.present(kpi_id)
+        return [
+            child
+            for child in hierarchy.children(node or None)
+            if child.code in present
+            or any(c in present for level in hierarchy.descendants_by_depth(child.code) for c in level)
+        ]
+
+
+def data_stamp(db: Database) -> tuple[int, str]:
+    """Changes whenever any KPI data or definition changes, in any process: a cache key."""
+    with db.read() as session:
+        batch = session.scalar(select(func.max(IngestBatchRow.id))) or 0
+        edited = session.scalar(select(func.max(KpiRow.updated_at)))
+    return batch, edited.isoformat() if edited else ""
+
+
+# -- status ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Status:
+    kpi_id: int
+    level: str
+    current: float | None = None
+    window: tuple[date, date] | None = None
+    expected: float | None = None
+    behind_share: float | None = None
+    threshold: str | None = None  # None, "warning" or "critical"
+    trajectory: str | None = None
+    threshold_reason: str = ""
+    trajectory_reason: str = ""
+    note: str = ""
+    gap_value_per_year: float | None = None  # (current − expected) × money value; + is ahead
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABELS[self.level]
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        return tuple(r for r in (self.threshold_reason, self.trajectory_reason, self.note) if r)
+
+
+def expected_on(row: KpiRow, day: date) -> float | None:
+    """The target trajectory: a straight line from baseline to target, flat beyond either end."""
+    start, end = row.baseline_period, row.target_date
+    if row.baseline_value is None or row.target_value is None or start is None or end is None:
+        return None
+    span = (end - start).days
+    done = min(max((day - start).days, 0), span) / span
+    return float(row.baseline_value + (row.target_value - row.baseline_value) * done)
+
+
+def _past(row: KpiRow, value: float, threshold: float | None) -> bool:
+    if threshold is None:
+        return False
+    return value <= threshold if row.direction == "up" else value >= threshold
+
+
+def _fmt(value: float, unit: str) -> str:
+    return f"{value:,.2f} {unit}".strip()
+
+
+def _threshold(row: KpiRow, current: float) -> tuple[str | None, str]:
+    for level, limit in (("critical", row.critical_threshold), ("warning", row.warning_threshold)):
+        if limit is not None and _past(row, current, limit):
+            return level, f"{_fmt(current, row.unit)} is past the {level} threshold {_fmt(limit, row.unit)}."
+    return None, ""
+
+
+def _trajectory(row: KpiRow, current: float, expected: float) -> tuple[str | None, float | None, str]:
+    planned = abs((row.target_value or 0) - (row.baseline_value or 0))
+    ahead = (current - expected) * (1 if row.direction == "up" else -1)
+    if planned == 0 or ahead >= 0:
+        return None, None, ""
+    share = -ahead / planned
+    level = "critical" if share > OFF_TRACK_SHARE else "warning" if share > AT_RISK_SHARE else None
+    reason = (
+        f"{_fmt(-ahead, row.unit)} behind the target trajectory ({_fmt(expected, row.unit)} expected by "
+        f"now), {share:.0%} of the planned improvement."
+    )
+    return level, share, reason if level else ""
+
+
+def _status(reader: _Reader, kpi_id: int) -> Status:
+    row = reader.kpi(kpi_id)
+    has_plan = expected_on(row, row.target_date or date.min) is not None
+    if row.warning_threshold is None and row.critical_threshold is None and not has_plan:
+        return Status(kpi_id, "not_assessed", note="Set thresholds or a baseline and target to assess it.")
+    end = reader.latest(kpi_id)
+    if end is None:
+        return Status(kpi_id, "no_data", note="No data has been loaded yet.")
+    start = end if row.frequency == "month" else end - timedelta(days=WINDOW_DAYS - 1)
+    points = reader.values(kpi_id, row.frequency, [TOTAL], start, end)[TOTAL]
+    if not points:
+        return Status(kpi_id, "no_data", note="No data for the business as a whole yet.")
+    current = float(np.mean(list(points.values())))
+    window = (min(points), end)
+    threshold, threshold_reason = _threshold(row, current)
+    expected = expected_on(row, window[0] + (window[1] - window[0]) / 2)
+    trajectory = behind = gap_value = None
+    trajectory_reason = ""
+    if expected is not None:
+        trajectory, behind, trajectory_reason = _trajectory(row, current, expected)
+        if row.value_per_unit is not None:
+            gap_value = (current - expected) * (1 if row.direction == "up" else -1) * row.value_per_unit
+    rank = {None: 0, "warning": 1, "critical": 2}
+    level = ("on_track", "at_risk", "off_track")[max(rank[threshold], rank[trajectory])]
+    note = (
+        f"{_fmt(current, row.unit)} on average, within thresholds and on trajectory."
+        if level == "on_track"
+        else ""
+    )
+    return Status(
+        kpi_id,
+        level,
+        current,
+        window,
+        expected,
+        behind,
+        threshold,
+        trajectory,
+        threshold_reason,
+        trajectory_reason,
+        note,
+        gap_value,
+    )
+
+
+def statuses(db: Database, kpi_ids: Iterable[int]) -> dict[int, Status]:
+    with db.read() as session:
+        reader = _Reader(session)
+        return {kpi_id: _status(reader, kpi_id) for kpi_id in kpi_ids}
+
+
+# -- alerts ------------------------------------------------------------------------------------
+
+
+def _affected(session: Session, kpi_ids: Iterable[int]) -> list[int]:
+    """The KPIs and every KPI above them: a computed parent moves with its drivers."""
+    seen: list[int] = []
+    for kpi_id in kpi_ids:
+        current: int | None = kpi_id
+        while current is not None and current not in seen:
+            seen.append(current)
+            current = session.scalar(select(KpiRow.parent_id).where(KpiRow.id == current))
+    return seen
+
+
+def evaluate_alerts(session: Session, kpi_ids: Iterable[int], notify: bool = False) -> list[str]:
+    """Raise, escalate or clear the threshold and trajectory alerts of these KPIs (and their
+    parents) inside the caller's transaction. Returns what was newly raised or escalated."""
+    reader = _Reader(session)
+    raised: list[str] = []
+    for kpi_id in _affected(session, kpi_ids):
+        row = reader.kpi(kpi_id)
+        status = _status(reader, kpi_id)
+        details = {"current": status.current, "expected": status.expected, "unit": row.unit}
+        for kind, severity, reason in (
+            ("kpi_threshold", status.threshold, status.threshold_reason),
+            ("kpi_trajectory", status.trajectory, status.trajectory_reason),
+        ):
+            key = f"kpi:{kpi_id}:{kind.removeprefix('kpi_')}"
+            if severity is None:
+                alerts.clear(session, key, notify=notify)
+                continue
+            message = f"{row.name}: {reason}"
+            if alerts.raise_or_keep(
+                session,
+                kind=kind,
+                severity=severity,
+                entity_type="kpi",
+                entity_id=kpi_id,
+                goal_id=row.goal_id,
+                condition_key=key,
+                message=message,
+                details=details,
+                notify=notify,
+            ):
+                raised.append(message)
+    return raised
