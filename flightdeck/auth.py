@@ -79,7 +79,7 @@ class Rule:
 
 
 ALL_ROLES = frozenset(Role)
-A, BO = Role.ADMIN, Role.BUSINESS_OWNER
+A, BO, DS, R = Role.ADMIN, Role.BUSINESS_OWNER, Role.DATA_SCIENTIST, Role.REVIEWER
 
 PERMISSIONS: dict[str, Rule] = {
     "workspace.view": Rule("read the shared pages", ALL_ROLES),
@@ -96,6 +96,23 @@ PERMISSIONS: dict[str, Rule] = {
     ),
     "source.manage": Rule("manage SQL source connections", frozenset({A})),
     "alert.acknowledge": Rule("acknowledge alerts", frozenset({A}), owner_roles=frozenset({BO})),
+    "model.create": Rule("register models against goals", frozenset({DS})),
+    "model.edit": Rule("edit a model's details and KPIs", frozenset({A}), owner_roles=frozenset({DS})),
+    "model.version": Rule("add a version (artifact and holdout) to a model", frozenset({DS})),
+    "model.evidence": Rule(
+        "document versions, map their features and request review", frozenset(), owner_roles=frozenset({DS})
+    ),
+    "model.review": Rule("approve or reject versions of models they did not author", frozenset({R})),
+    "model.deploy": Rule(
+        "promote, roll back and retire versions", frozenset({A}), owner_roles=frozenset({DS})
+    ),
+    "model.value": Rule(
+        "state the money value of decision errors", frozenset({A}), owner_roles=frozenset({BO})
+    ),
+    "artifact.allowlist": Rule("maintain the artifact allow-list", frozenset({A})),
+    "prediction.ingest": Rule(
+        "load prediction logs and outcomes", frozenset({A}), owner_roles=frozenset({DS})
+    ),
 }
 
 

@@ -278,6 +278,55 @@ def parse_periods(column: pd.Series, fmt: SourceFormat) -> Parsed:
     return Parsed(values, reasons == "", reasons)
 
 
+_TIME_SUFFIX = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?"
+_OFFSET = r"(?:Z|[+-]\d{2}:?\d{2})?"
+
+
+def parse_timestamps(column: pd.Series, fmt: SourceFormat) -> Parsed:
+    """Moments as naive-UTC datetime64[us]: the declared date format, optionally followed by a
+    time (`HH:MM[:SS]`); ISO dates may carry `Z` or an offset, anything without one is UTC.
+    Fiscal periods are not moments, so they are refused here."""
+    text, typed = _split_typed(column)
+    values = np.full(len(text), np.datetime64("NaT"), dtype="datetime64[us]")
+    reasons = np.full(len(text), "", dtype=object)
+    blank = (text == "").to_numpy() & ~typed
+    reasons[blank] = "the time is missing"
+    if typed.any():
+        raw = column[typed]
+        is_time = raw.map(lambda v: isinstance(v, date | datetime | np.datetime64 | pd.Timestamp))
+        converted = pd.to_datetime(raw.where(is_time), errors="coerce", utc=True).dt.tz_localize(None)
+        values[typed] = converted.to_numpy().astype("datetime64[us]")
+        reasons[np.flatnonzero(typed)[~is_time.to_numpy(dtype=bool)]] = "a date and time is expected here"
+    textual = ~blank & ~typed
+    if textual.any():
+        cells = text[textual]
+        idx = np.flatnonzero(textual)
+        date_format = "iso" if fmt.date_format == "fiscal" else fmt.date_format
+        pattern, strftime = _DATE_PATTERNS[date_format]
+        offset = _OFFSET if date_format == "iso" else ""
+        shaped = cells.str.fullmatch(pattern + _TIME_SUFFIX + offset).fillna(False).to_numpy(dtype=bool)
+        if date_format == "iso":
+            parsed = pd.to_datetime(cells.where(shaped, None), format="ISO8601", errors="coerce", utc=True)
+        else:
+            day_part = cells.str.extract(f"^({pattern})")[0]
+            time_part = cells.str.replace(f"^{pattern}[ T]?", "", regex=True)
+            moments = day_part.fillna("") + " " + time_part.where(time_part != "", "00:00")
+            moments = moments.str.replace(r" (\d{1,2}:\d{2})$", r" \1:00", regex=True)
+            parsed = pd.to_datetime(
+                moments.where(shaped, None), format=f"{strftime} %H:%M:%S", errors="coerce", utc=True
+            )
+        converted = parsed.dt.tz_localize(None).to_numpy().astype("datetime64[us]")
+        ok = shaped & ~np.isnat(converted)
+        values[idx] = np.where(ok, converted, np.datetime64("NaT"))
+        example = format_period(date(2025, 3, 31), fmt.with_(date_format=date_format))
+        reasons[idx[~shaped]] = (
+            f"not a time written as {DATE_FORMATS[date_format]} with an optional HH:MM[:SS], "
+            f"e.g. {example} 14:05"
+        )
+        reasons[idx[shaped & ~ok]] = "no such calendar date or time"
+    return Parsed(values, reasons == "", reasons)
+
+
 def _eg(fmt: SourceFormat) -> str:
     return format_period(date(2025, 3, 1) if fmt.date_format == "fiscal" else date(2025, 3, 31), fmt)
 

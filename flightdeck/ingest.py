@@ -232,7 +232,8 @@ def _cell(value: object) -> str:
     return str(value).strip()
 
 
-def _texts(column: pd.Series) -> pd.Series:
+def cell_texts(column: pd.Series) -> pd.Series:
+    """A column's cells as stripped text ('' for blanks), as the error report shows them."""
     if pd.api.types.is_string_dtype(column.dtype) and column.dtype != object:
         return column.fillna("").str.strip()
     return column.map(_cell).astype("str")
@@ -252,8 +253,9 @@ def _segment_rule(session: Session, row: KpiRow) -> tuple[set[str], str]:
 
 
 @dataclass
-class _Findings:
-    """Bad cells found so far, one entry per check."""
+class Findings:
+    """Bad cells found so far, one entry per check. Every tabular upload (KPI data, model holdouts,
+    prediction logs and outcomes) collects its problems here and reports them the same way."""
 
     frame: pd.DataFrame
     rows: np.ndarray
@@ -307,7 +309,7 @@ def validate(
     if frame.empty:
         raise InvalidInput(Problem("file", "The file has a header but no rows of data."))
     n = len(frame)
-    findings = _Findings(frame, rows, [])
+    findings = Findings(frame, rows, [])
 
     periods = formats.parse_periods(frame[mapping.period], fmt)
     findings.add(~periods.ok, mapping.period, periods.reasons)
@@ -318,13 +320,13 @@ def validate(
 
     segments = pd.Series("", index=frame.index, dtype="str")
     if mapping.segment:
-        cells = _texts(frame[mapping.segment])
+        cells = cell_texts(frame[mapping.segment])
         lowered = cells.str.lower()
         segments = cells.where(~lowered.isin(EXPERIMENT_ARMS), lowered)
         allowed, hint = _segment_rule(session, row)
         findings.add(~segments.isin(allowed).to_numpy(dtype=bool), mapping.segment, hint)
     if mapping.unit:
-        units = _texts(frame[mapping.unit]).str.casefold()
+        units = cell_texts(frame[mapping.unit]).str.casefold()
         reason = f"the unit differs from the KPI's unit '{row.unit}'"
         findings.add((units != row.unit.casefold()).to_numpy(dtype=bool), mapping.unit, reason)
 

@@ -28,6 +28,15 @@ EXPECTED: dict[str, tuple[set[Role], set[Role]]] = {
     "context.edit": ({A}, {BO}),
     "source.manage": ({A}, set()),
     "alert.acknowledge": ({A}, {BO}),
+    "model.create": ({DS}, set()),
+    "model.edit": ({A}, {DS}),
+    "model.version": ({DS}, set()),
+    "model.evidence": (set(), {DS}),
+    "model.review": ({R}, set()),
+    "model.deploy": ({A}, {DS}),
+    "model.value": ({A}, {BO}),
+    "artifact.allowlist": ({A}, set()),
+    "prediction.ingest": ({A}, {DS}),
 }
 
 
