@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from flightdeck import users
+import numpy as np
+import pandas as pd
+import skops.io as sio
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from flightdeck import goals, registry, users
 from flightdeck.auth import User, user_view
 from flightdeck.db import Database
 from flightdeck.orm import UserRow
+from flightdeck.registry import Model, ModelVersion
 from flightdeck.roles import Role
 
 PASSWORD = "correct horse battery"
@@ -20,3 +28,60 @@ def add_user(db: Database, username: str, *roles: Role, email: str | None = None
 
 def one_per_role(db: Database) -> dict[Role, User]:
     return {role: add_user(db, role.value.replace("_", "-"), role) for role in Role}
+
+
+# -- models ----------------------------------------------------------------------------------------
+
+FEATURES = ["tenure_months", "visits_last_30d", "basket_value_eur"]
+
+
+def churn_frame(rows: int = 600, seed: int = 0) -> pd.DataFrame:
+    """Members with a churn label that depends on tenure and visits, and a region segment."""
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(
+        {
+            "tenure_months": rng.integers(1, 120, rows).astype(float),
+            "visits_last_30d": rng.poisson(6, rows).astype(float),
+            "basket_value_eur": np.round(rng.gamma(4, 9, rows), 2),
+        }
+    )
+    logit = 1.2 - 0.03 * frame["tenure_months"] - 0.25 * frame["visits_last_30d"]
+    frame["churned"] = (rng.random(rows) < 1 / (1 + np.exp(-logit))).astype(int)
+    frame["region"] = rng.choice(["N", "S", "E"], rows)
+    return frame
+
+
+def fitted_classifier(frame: pd.DataFrame) -> Pipeline:
+    return make_pipeline(StandardScaler(), LogisticRegression()).fit(frame[FEATURES], frame["churned"])
+
+
+def skops_bytes(model: object) -> bytes:
+    return sio.dumps(model)
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    return frame.to_csv(index=False).encode()
+
+
+def add_model(
+    db: Database, author: User, owner: User, key: str = "churn", task: str = "classification"
+) -> Model:
+    goal = goals.create_goal(db, owner, goals.GoalDraft(title=f"Goal for {key}"))
+    return registry.create_model(
+        db, author, registry.ModelDraft(key, key.replace("_", " ").title(), goal.id, task)
+    )
+
+
+def add_version(
+    db: Database, author: User, model_id: int, frame: pd.DataFrame | None = None, **docs: object
+) -> ModelVersion:
+    """A version of a logistic-regression churn model, evaluated on its own holdout."""
+    data = churn_frame() if frame is None else frame
+    upload = registry.VersionUpload(
+        artifact=registry.Upload("churn.skops", skops_bytes(fitted_classifier(data))),
+        holdout=registry.Upload("holdout.csv", csv_bytes(data)),
+        target="churned",
+        segment_column="region",
+        docs=registry.VersionDocs(**docs),  # type: ignore[arg-type]
+    )
+    return registry.create_version(db, author, model_id, upload, latency=False)
