@@ -238,6 +238,10 @@ def _texts(column: pd.Series) -> pd.Series:
     return column.map(_cell).astype("str")
 
 
+def _named(name: str, path: str) -> str:
+    return f"'{name}'" if name == path else f"'{name}' ({path})"
+
+
 def _segment_rule(session: Session, row: KpiRow) -> tuple[set[str], str]:
     hierarchy = hierarchy_of(session, row.hierarchy_id) if row.hierarchy_id else None
     if hierarchy is None:
@@ -246,7 +250,7 @@ def _segment_rule(session: Session, row: KpiRow) -> tuple[set[str], str]:
             "experiment arm (treatment, control)"
         )
     return {"", *EXPERIMENT_ARMS, *(n.code for n in hierarchy.nodes)}, (
-        f"not a code of the hierarchy '{hierarchy.name}' ({hierarchy.path}) nor an experiment arm "
+        f"not a code of the hierarchy {_named(hierarchy.name, hierarchy.path)} nor an experiment arm "
         "(treatment, control)"
     )
 
@@ -506,8 +510,8 @@ def store(
                 RollupRow.kpi_id == row.id,
                 RollupRow.grain == grain,
                 RollupRow.segment.in_(sorted(touched)),
-                RollupRow.period >= _day(first),
-                RollupRow.period <= _day(last),
+                RollupRow.period >= formats.day(first),
+                RollupRow.period <= formats.day(last),
             )
         )
         at = period_start(combined["period"].to_numpy(), grain)
@@ -536,10 +540,6 @@ def _observation_rows(kpi_id: int, part: pd.DataFrame, batch_id: int) -> list[tu
             strict=True,
         )
     )
-
-
-def _day(value: np.datetime64) -> date:
-    return date.fromisoformat(str(value.astype("datetime64[D]")))
 
 
 def _writable(session: Session, actor: User | None, kpi_id: int, lock: bool) -> KpiRow:
@@ -595,8 +595,8 @@ def load_frame(
                 sha256=origin.sha256,
                 size_bytes=origin.size,
                 rows_total=clean.rows,
-                period_min=_day(clean.periods.min()),
-                period_max=_day(clean.periods.max()),
+                period_min=formats.day(clean.periods.min()),
+                period_max=formats.day(clean.periods.max()),
                 declared_format=fmt.as_dict(),
                 loaded_by_id=actor_id(actor),
                 loaded_by_name=actor_name(actor),
@@ -641,8 +641,8 @@ def load_frame(
             new=new,
             changed=changed,
             unchanged=unchanged,
-            period_min=_day(clean.periods.min()),
-            period_max=_day(clean.periods.max()),
+            period_min=formats.day(clean.periods.min()),
+            period_max=formats.day(clean.periods.max()),
             segments=tuple(sorted(clean.segments.unique().astype(str))),
             alerts=tuple(raised),
             dry_run=dry_run,
