@@ -21,15 +21,10 @@ def guard(page_key: str) -> User:
     spec = BY_KEY[page_key]
     user = session.current_user()
     if user is None:
-        st.title(spec.title, anchor=False)
-        session.show_flash()
-        st.info("Sign in to open this page.", icon=":material/lock:")
-        sign_in.form()
+        sign_in.view(None if spec.key == "home" else f"Sign in to open {spec.title}.")
         st.stop()
     if user.must_change_password and spec.key not in {"account", "logout"}:
-        st.warning("Set a new password before you continue.", icon=":material/password:")
-        st.page_link(BY_KEY["account"].path, label="Go to My account", icon=":material/account_circle:")
-        st.stop()
+        st.switch_page(BY_KEY["account"].path)  # which says why: the password was set by an admin
     if not allowed(user, spec):
         assert spec.action is not None  # a page open to every signed-in user is always allowed
         auth.record_page_refusal(database(), user, spec.action, spec.key)

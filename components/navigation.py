@@ -97,14 +97,10 @@ def _page(spec: PageSpec, user: User | None, default: bool) -> StreamlitPage:
 
 
 def build(user: User | None) -> StreamlitPage:
-    """The menu for this user, rebuilt every run so role changes apply at once."""
-    if user is None:
-        landing = LOGIN
-    elif user.must_change_password:
-        landing = BY_KEY["account"]
-    else:
-        landing = HOME
+    """The menu for this user, rebuilt every run so role changes apply at once. Home is always the
+    default page (Streamlit serves the default at `/` and at no other URL, so it must not change
+    with the user); anonymous visitors get the sign-in form there, from Home's guard."""
     sections: dict[str, list[StreamlitPage]] = {}
     for spec in (LOGIN, *PAGES):
-        sections.setdefault(spec.section, []).append(_page(spec, user, spec is landing))
+        sections.setdefault(spec.section, []).append(_page(spec, user, spec is HOME))
     return st.navigation(sections, position="sidebar")

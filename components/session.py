@@ -12,13 +12,13 @@ import json
 import streamlit as st
 
 from components.runtime import database
+from components.text import md
 from flightdeck import auth
 from flightdeck.auth import User
 from flightdeck.errors import AuthenticationFailed
 
 COOKIE = "flightdeck_session"
 TOKEN = "fd_token"  # noqa: S105 - a session-state key, not a secret
-PENDING_COOKIE = "fd_cookie"  # token to write to the cookie, or "" to clear it
 REJECTED = "fd_rejected"  # a cookie token already found invalid: do not look it up every rerun
 FLASH = "fd_flash"
 SSO_FAILED = "fd_sso_failed"
@@ -30,19 +30,24 @@ def flash(kind: str, text: str) -> None:
 
 
 def show_flash() -> None:
+    """Messages often quote user text (a title, a name), so they are always shown literally."""
     if message := st.session_state.pop(FLASH, None):
         kind, text = message
-        {"success": st.success, "warning": st.warning, "error": st.error}.get(kind, st.info)(text)
+        {"success": st.success, "warning": st.warning, "error": st.error}.get(kind, st.info)(md(text))
+
+
+def _browser_cookie() -> str | None:
+    """The session cookie the browser sent when this Streamlit session connected."""
+    cookie = st.context.cookies.get(COOKIE)
+    return cookie if isinstance(cookie, str) and cookie else None  # (AppTest hands out mocks)
 
 
 def _token() -> str | None:
     token = st.session_state.get(TOKEN)
     if token:
         return token
-    cookie = st.context.cookies.get(COOKIE)
-    if not isinstance(cookie, str) or not cookie or cookie == st.session_state.get(REJECTED):
-        return None  # (AppTest hands out mocks for cookies)
-    return cookie
+    cookie = _browser_cookie()
+    return None if cookie == st.session_state.get(REJECTED) else cookie
 
 
 def current_user() -> User | None:
@@ -57,7 +62,6 @@ def current_user() -> User | None:
     if token:
         st.session_state.pop(TOKEN, None)
         st.session_state[REJECTED] = token
-        st.session_state[PENDING_COOKIE] = ""
         if check.expired:
             flash("info", "Your session ended after a period of inactivity. Please sign in again.")
     return _single_sign_on()
@@ -82,21 +86,21 @@ def _single_sign_on() -> User | None:
 
 def start(token: str) -> None:
     st.session_state[TOKEN] = token
-    st.session_state[PENDING_COOKIE] = token
     st.session_state.pop(REJECTED, None)
 
 
 def end() -> None:
     auth.logout(database(), _token())
     st.session_state.pop(TOKEN, None)
-    st.session_state[PENDING_COOKIE] = ""
+    st.session_state[REJECTED] = _browser_cookie()
 
 
 def sync_cookie() -> None:
-    """Write or clear the session cookie once, after a sign-in or sign-out."""
-    if PENDING_COOKIE not in st.session_state:
+    """Keep the browser's cookie equal to this session's token. Rendered on every run until a
+    new connection shows the browser has it, so an interrupted run cannot lose the write."""
+    token = st.session_state.get(TOKEN) or ""
+    if token == (_browser_cookie() or ""):
         return
-    token = st.session_state.pop(PENDING_COOKIE)
     lifetime = database().settings.session_lifetime_hours * 3600 if token else 0
     st.html(
         "<script>document.cookie = "

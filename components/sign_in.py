@@ -7,8 +7,23 @@ import streamlit as st
 
 from components import session
 from components.runtime import database
+from components.text import md
 from flightdeck import auth, demo, workspace
 from flightdeck.errors import AuthenticationFailed
+
+
+def view(note: str | None = None) -> None:
+    """The whole sign-in screen: the form, and the demo accounts while the demo is active."""
+    left, right = st.columns([2, 3], gap="large")
+    with left:
+        st.title("Sign in to Flightdeck", anchor=False)
+        st.caption("Where business goals meet the models meant to move them.")
+        session.show_flash()
+        if note:
+            st.info(note, icon=":material/lock:")
+        form()
+    with right:
+        demo_logins()
 
 
 def form() -> None:
@@ -21,7 +36,7 @@ def form() -> None:
         try:
             sign_in = auth.login(db, username, password)
         except AuthenticationFailed as refusal:
-            st.error(str(refusal), icon=":material/error:")
+            st.error(md(str(refusal)), icon=":material/error:")
         else:
             session.start(sign_in.token)
             st.rerun()

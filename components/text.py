@@ -8,12 +8,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import streamlit as st
 
-_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:$])")
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:$&])")
+# The renderer turns bare addresses into links whatever is escaped (www.x, a@b.c, http://x), so
+# an invisible word joiner (U+2060) goes where it would match.
+_AUTOLINKS = re.compile(r"(?i)(@|://|(?<=www)\.)")
+WORD_JOINER = "\u2060"
 
 
 def md(text: str) -> str:
-    """Escape user text for st.markdown, so it shows literally: no links, images or HTML."""
-    return _MARKDOWN_SPECIALS.sub(r"\\\1", text)
+    """Escape user text for st.markdown, so it shows literally: no formatting, links, images or HTML."""
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", _AUTOLINKS.sub(WORD_JOINER + r"\1", text))
 
 
 def _zone() -> ZoneInfo | None:

@@ -153,6 +153,7 @@ def seed(db: Database) -> None:
             None,
             users.AccountDraft(person.username, person.display_name, person.email, frozenset(person.roles)),
             password=DEMO_PASSWORD,
+            system="demo setup",
         )
         with db.read() as session:
             people[person.username] = user_view(session.get_one(UserRow, account.id))

@@ -178,10 +178,15 @@ def temporary_password() -> str:
 
 
 def create_user(
-    db: Database, actor: User | None, draft: AccountDraft, password: str | None = None
+    db: Database,
+    actor: User | None,
+    draft: AccountDraft,
+    password: str | None = None,
+    system: str = COMMAND_LINE,
 ) -> tuple[Account, str | None]:
     """Create an account. Without a password, a temporary one is generated, returned once, and
-    must be changed at first sign-in. `actor=None` is the command line, trusted by shell access."""
+    must be changed at first sign-in. `actor=None` is a trusted operator with shell access (the
+    command line, or the demo setup), named by `system` in the audit trail."""
     with db.transaction() as session:
         if actor is not None:
             authorize(actor, "user.manage", entity="users")
@@ -205,7 +210,7 @@ def create_user(
         audit.record(
             session,
             actor_id=actor.id if actor else None,
-            actor_name=actor.display_name if actor else COMMAND_LINE,
+            actor_name=actor.display_name if actor else system,
             action="user.create",
             entity_type="user",
             entity_id=row.id,
@@ -231,8 +236,7 @@ def update_user(
         old, new = audit.changes(before, _audited_fields(row))
         audit.record(
             session,
-            actor_id=actor.id,
-            actor_name=actor.display_name,
+            by=actor,
             action="user.update",
             entity_type="user",
             entity_id=row.id,
@@ -253,8 +257,7 @@ def set_active(db: Database, actor: User, user_id: int, active: bool) -> Account
         touch(row, actor.id)
         audit.record(
             session,
-            actor_id=actor.id,
-            actor_name=actor.display_name,
+            by=actor,
             action="user.activate" if active else "user.deactivate",
             entity_type="user",
             entity_id=row.id,
@@ -277,8 +280,7 @@ def reset_password(db: Database, actor: User, user_id: int) -> str:
         revoke_user_sessions(session, row.id, utcnow())
         audit.record(
             session,
-            actor_id=actor.id,
-            actor_name=actor.display_name,
+            by=actor,
             action="user.reset_password",
             entity_type="user",
             entity_id=row.id,
@@ -294,8 +296,7 @@ def unlock(db: Database, actor: User, user_id: int) -> Account:
         touch(row, actor.id)
         audit.record(
             session,
-            actor_id=actor.id,
-            actor_name=actor.display_name,
+            by=actor,
             action="user.unlock",
             entity_type="user",
             entity_id=row.id,
@@ -318,8 +319,7 @@ def change_own_password(db: Database, actor: User, current: str, new: str) -> No
         touch(row, actor.id)
         audit.record(
             session,
-            actor_id=actor.id,
-            actor_name=actor.display_name,
+            by=actor,
             action="user.change_password",
             entity_type="user",
             entity_id=row.id,

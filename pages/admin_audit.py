@@ -47,7 +47,7 @@ with head:
 actions, entity_types = audit.facets(db)
 accounts = {a.id: a.display_name for a in users.list_accounts(db)}
 today = utcnow().date()
-c1, c2, c3, c4 = st.columns([2, 2, 3, 2])
+c1, c2, c3, c4 = st.columns([3, 2, 3, 2])
 period = c1.date_input("Between", value=(today - timedelta(days=30), today), format="YYYY-MM-DD")
 actor = c2.selectbox("Who", [None, *accounts], format_func=lambda i: "Anyone" if i is None else accounts[i])
 chosen = c3.multiselect("Actions", actions, placeholder="Any action")
@@ -71,7 +71,20 @@ table = pd.DataFrame(
     }
 )
 picked = st.dataframe(
-    table, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row", key="audit_table"
+    table,
+    hide_index=True,
+    width="stretch",
+    on_select="rerun",
+    selection_mode="single-row",
+    key="audit_table",
+    column_config={
+        "#": st.column_config.NumberColumn(width="small"),
+        "When": st.column_config.TextColumn(width="small"),
+        "Entity": st.column_config.TextColumn(width="medium"),
+        "Change": st.column_config.TextColumn(
+            width="large", help="Values after the change; select a row for both sides."
+        ),
+    },
 )
 st.download_button(
     f"Download {total:,} events as CSV",

@@ -1,19 +1,22 @@
 """Users: accounts, roles, deactivation, password resets and unlocking. Admins only."""
 
+from collections.abc import Callable
+
 import pandas as pd
 import streamlit as st
 
 from components import session
+from components.edit_pin import EditPin
 from components.feedback import show_problems
 from components.guard import guard
 from components.runtime import database
 from components.text import md, when
 from flightdeck import users
-from flightdeck.errors import FlightdeckError, InvalidInput
+from flightdeck.errors import FlightdeckError, InvalidInput, StaleEdit
 from flightdeck.orm import utcnow
 from flightdeck.roles import Role
 
-PINNED = "user_edit_versions"
+PIN = EditPin("user")
 ONE_TIME = "user_one_time_password"  # (username, password): shown once, then forgotten
 
 user = guard("admin_users")
@@ -43,14 +46,18 @@ def role_picker(key: str, current: frozenset[Role] = frozenset()) -> list[Role]:
     )
 
 
-def act(action, *args, success: str) -> None:
+def act(action: Callable[..., object], account_id: int, *args: object, success: str) -> None:
+    """Run one account service for the selected user and report the outcome."""
     try:
-        action(db, user, *args)
+        action(db, user, account_id, *args)
+    except StaleEdit as refusal:
+        PIN.refused(account_id, refusal)
     except InvalidInput as invalid:
         show_problems(invalid)
     except FlightdeckError as error:
         st.error(md(str(error)), icon=":material/error:")
     else:
+        PIN.done(account_id)
         session.flash("success", success)
         st.rerun()
 
@@ -84,22 +91,21 @@ with accounts_tab:
         st.caption("Select a user to edit their roles or manage their account.")
     else:
         account = accounts[picked.selection.rows[0]]
-        pinned = st.session_state.setdefault(PINNED, {})
-        version = pinned.setdefault(account.id, account.version)
+        base = PIN.base(account)
         with st.container(border=True):
             st.subheader(md(account.display_name), anchor=False)
-            with st.form(f"edit_user_{account.id}_v{version}", border=False):
+            with st.form(PIN.form_key(account), border=False):
                 left, right = st.columns(2)
-                display_name = left.text_input("Name", value=account.display_name, max_chars=120)
-                username = right.text_input("Username", value=account.username, max_chars=64)
-                email = left.text_input("E-mail", value=account.email or "", max_chars=254)
+                display_name = left.text_input("Name", value=base.display_name, max_chars=120)
+                username = right.text_input("Username", value=base.username, max_chars=64)
+                email = left.text_input("E-mail", value=base.email or "", max_chars=254)
                 with right:
-                    roles = role_picker(f"roles_{account.id}_v{version}", account.roles)
+                    roles = role_picker(f"{PIN.form_key(account)}_roles", base.roles)
                 saved = st.form_submit_button("Save changes", type="primary", icon=":material/save:")
             if saved:
-                pinned.pop(account.id, None)
                 draft = users.AccountDraft(username, display_name, email or None, frozenset(roles))
-                act(users.update_user, account.id, version, draft, success=f"{display_name} updated.")
+                act(users.update_user, account.id, base.version, draft, success=f"{display_name} updated.")
+            PIN.show_refusal(account.id)
             buttons = st.columns(3)
             if account.is_active:
                 if buttons[0].button(
@@ -114,6 +120,7 @@ with accounts_tab:
                 except FlightdeckError as error:
                     st.error(md(str(error)))
                 else:
+                    PIN.done(account.id)
                     st.session_state[ONE_TIME] = (account.username, temporary)
                     st.rerun()
             if account.is_locked(now) and buttons[2].button("Unlock", icon=":material/lock_open:"):

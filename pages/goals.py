@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from components import session
+from components.edit_pin import EditPin
 from components.feedback import show_problems
 from components.goal_views import goal_details, goal_form
 from components.guard import guard
@@ -15,8 +16,7 @@ from flightdeck.errors import InvalidInput, StaleEdit
 from flightdeck.roles import Role
 from flightdeck.users import users_with_role
 
-PINNED = "goal_edit_versions"  # goal id → the version the open edit form was based on
-STALE = "goal_stale_edits"  # goal id → why its last save was refused
+PIN = EditPin("goal")
 
 user = guard("goals")
 db = database()
@@ -75,28 +75,21 @@ with browse:
         with st.container(border=True):
             goal_details(goal)
             if can(user, "goal.edit", goal):
-                pinned = st.session_state.setdefault(PINNED, {})
-                version = pinned.setdefault(goal.id, goal.version)
-                stale = st.session_state.setdefault(STALE, {})
-                with st.expander("Edit this goal", icon=":material/edit:", expanded=goal.id in stale):
-                    draft = goal_form(f"edit_goal_{goal.id}_v{version}", goal, owners)
+                base = PIN.base(goal)
+                with st.expander("Edit this goal", icon=":material/edit:", expanded=PIN.is_stale(goal.id)):
+                    draft = goal_form(PIN.form_key(goal), base, owners)
                     if draft is not None:
                         try:
-                            goals.update_goal(db, user, goal.id, version, draft)
+                            goals.update_goal(db, user, goal.id, base.version, draft)
                         except StaleEdit as refusal:
-                            stale[goal.id] = str(refusal)
+                            PIN.refused(goal.id, refusal)
                         except InvalidInput as invalid:
                             show_problems(invalid)
                         else:
-                            pinned.pop(goal.id, None)
+                            PIN.done(goal.id)
                             session.flash("success", "Goal saved.")
                             st.rerun()
-                    if goal.id in stale:
-                        st.error(stale[goal.id], icon=":material/sync_problem:")
-                        if st.button("Load the latest version", icon=":material/refresh:"):
-                            pinned.pop(goal.id, None)
-                            stale.pop(goal.id, None)
-                            st.rerun()
+                    PIN.show_refusal(goal.id)
 
 for tab in create:
     with tab:

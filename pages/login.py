@@ -1,4 +1,5 @@
-"""Sign in. The one page open without a session (guard: signed-in users are sent home)."""
+"""Sign in, at /login. Anonymous visitors get the same screen on any page they open, which then
+opens once they are signed in; this page only sends signed-in users home (its guard)."""
 
 import streamlit as st
 
@@ -6,12 +7,4 @@ from components import navigation, session, sign_in
 
 if session.current_user() is not None:
     st.switch_page(navigation.HOME.path)
-
-left, right = st.columns([2, 3], gap="large")
-with left:
-    st.title("Sign in to Flightdeck", anchor=False)
-    st.caption("Where business goals meet the models meant to move them.")
-    session.show_flash()
-    sign_in.form()
-with right:
-    sign_in.demo_logins()
+sign_in.view()

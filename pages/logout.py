@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from components import session
+from components import navigation, session
 from components.guard import guard
 
 guard("logout")
@@ -10,4 +10,5 @@ session.end()
 session.flash("success", "You are signed out.")
 if st.user.get("is_logged_in", False):
     st.logout()  # also ends the identity provider's session cookie
-st.rerun()
+# Leave /logout: signing in again here would run this page, and sign out, once more.
+st.switch_page(navigation.LOGIN.path)

@@ -1,0 +1,73 @@
+"""Playwright against the real app, in Debian's Chromium (never a downloaded browser)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from flightdeck.demo import DEMO_PASSWORD
+from tests.conftest import IN_CI
+from tests.support.server import streamlit_app
+
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    executable = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
+    if not executable:
+        if IN_CI:
+            pytest.fail("chromium is required in CI: apt-get install chromium")
+        pytest.skip("chromium not installed")
+    return {
+        **browser_type_launch_args,
+        "executable_path": executable,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    }
+
+
+@pytest.fixture(scope="session")
+def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One running app on a fresh demo workspace for the whole session; tests use distinct data."""
+    with streamlit_app(tmp_path_factory.mktemp("e2e")) as app:
+        yield app.url
+
+
+def settle(page: Page) -> None:
+    """Wait until the script run the last action triggered has finished."""
+    page.wait_for_timeout(300)
+    page.wait_for_selector(IDLE, timeout=30_000)
+
+
+def sign_in(
+    page: Page, base_url: str, username: str, password: str = DEMO_PASSWORD, succeeds: bool = True
+) -> None:
+    """Sign in through the form; when it should succeed, wait until the session cookie is set, so
+    that a later page.goto (a new Streamlit session) is still signed in."""
+    page.goto(base_url)
+    page.get_by_role("textbox", name="Username").fill(username)
+    page.get_by_role("textbox", name="Password").fill(password)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    if succeeds:
+        page.wait_for_function("() => document.cookie.includes('flightdeck_session=')", timeout=30_000)
+    settle(page)
+
+
+def sidebar_links(page: Page) -> list[str]:
+    """The page titles in the sidebar menu, in order (icons excluded)."""
+    nav = page.get_by_test_id("stSidebarNav")
+    expect(nav).to_be_visible()
+    labels = nav.locator("a[data-testid='stSidebarNavLink'] span[label]")
+    return [labels.nth(i).get_attribute("label") or "" for i in range(labels.count())]
