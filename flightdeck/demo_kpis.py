@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from flightdeck import context, formats, ingest, kpis, monitoring, sources
+from flightdeck import audit, context, formats, ingest, kpis, monitoring, sources
 from flightdeck.auth import User
 from flightdeck.db import Database
 from flightdeck.demo import PILOT_REGION, REGIONS, Story, story
@@ -366,8 +366,15 @@ def _store_observations(
             clean = ingest.Validated(
                 periods, pd.Categorical(frame["segment"]), frame["value"].to_numpy(float), len(frame)
             )
-            batch.rows_new, batch.rows_changed, batch.rows_unchanged = ingest.store(
-                session, row, clean, batch
+            counts = ingest.store(session, row, clean, batch)
+            batch.rows_new, batch.rows_changed, batch.rows_unchanged = counts
+            audit.record(
+                session,
+                by=owner,
+                action="kpi.ingest",
+                entity_type="kpi",
+                entity_id=row.id,
+                after={"batch": batch.id, "source": "demo", "rows": len(frame), "new": counts[0]},
             )
         monitoring.evaluate_alerts(session, list(kpi_ids.values()))
 

@@ -34,6 +34,7 @@ from flightdeck.formats import SourceFormat, period_start
 from flightdeck.kpis import view_of
 from flightdeck.orm import IngestBatchRow, KpiRow, ObservationRow, RollupRow, utcnow
 from flightdeck.orm.kpis import ROLLUP_GRAINS
+from flightdeck.users import COMMAND_LINE
 
 Progress = Callable[[float, str], None]
 MAX_UPLOAD_ENV = "FLIGHTDECK_MAX_UPLOAD_MB"
@@ -616,8 +617,8 @@ def load_frame(
             )
             audit.record(
                 session,
-                actor_id=actor_id(actor),
-                actor_name=actor_name(actor),
+                by=actor,
+                actor_name=COMMAND_LINE,
                 action="kpi.ingest",
                 entity_type="kpi",
                 entity_id=row.id,
