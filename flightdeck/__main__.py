@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from pathlib import Path
 
-from flightdeck import demo, users
+from flightdeck import alerts, demo, formats, ingest, kpis, sources, users
 from flightdeck.config import load_settings
 from flightdeck.db import Database
 from flightdeck.errors import FlightdeckError
@@ -65,6 +66,107 @@ def _list_users(db: Database, _args: argparse.Namespace) -> None:
         print(f"{account.username:<20} {account.display_name:<28} {state:<9} {roles}")
 
 
+def _declared_format(args: argparse.Namespace) -> formats.SourceFormat:
+    fmt = formats.PRESETS[args.format][1] if args.format else formats.SourceFormat()
+    options = {
+        "date_format": args.date_format,
+        "decimal": args.decimal,
+        "thousands": args.thousands,
+        "encoding": args.encoding,
+        "delimiter": "\t" if args.delimiter == "tab" else args.delimiter,
+        "fiscal_year_start": args.fiscal_year_start,
+    }
+    return fmt.with_(**{k: v for k, v in options.items() if v is not None})
+
+
+def _ingest_kpi(db: Database, args: argparse.Namespace) -> None:
+    """Load a file into a KPI through the same validation as an upload; exit 1 if nothing loaded."""
+    path: Path = args.file
+    if not path.is_file():
+        raise SystemExit(f"error: no such file: {path}")
+    kpi = kpis.get_kpi_by_key(db, args.kpi_key)
+    ingest.check_size(db, path.stat().st_size, path.name)
+    data = path.read_bytes()
+    fmt = _declared_format(args)
+    suggested = ingest.suggest_mapping(formats.read_table(data, path.name, fmt.checked(), nrows=1).columns)
+    mapping = ingest.ColumnMapping(
+        args.period_column or suggested.period,
+        args.value_column or suggested.value,
+        suggested.segment if args.segment_column is None else args.segment_column,
+        suggested.unit if args.unit_column is None else args.unit_column,
+    )
+    print(f"Loading {path.name} into {kpi.name} ({fmt.describe()}); columns {mapping.used()}.")
+    try:
+        result = ingest.load_file(
+            db,
+            None,
+            kpi.id,
+            data,
+            path.name,
+            fmt,
+            mapping,
+            source="cli",
+            dry_run=args.dry_run,
+            force=args.force,
+        )
+    except ingest.Rejected as rejected:
+        print(f"error: {rejected.summary()}", file=sys.stderr)
+        for problem in rejected.problems[:20]:
+            print(
+                f"  row {problem.row}, {problem.field} = {problem.value!r}: {problem.message}",
+                file=sys.stderr,
+            )
+        if args.report:
+            args.report.write_bytes(rejected.report_csv())
+            print(f"The full report is in {args.report}.", file=sys.stderr)
+        raise SystemExit(1) from None
+    print(result.summary())
+    for alert in result.alerts:
+        print(f"alert: {alert}")
+
+
+def _sync(db: Database, args: argparse.Namespace) -> None:
+    """Pull every attached SQL query (or one KPI's), for cron; exit 1 if any failed."""
+    if args.kpi:
+        outcomes = [sources.sync(db, None, kpis.get_kpi_by_key(db, args.kpi).id)]
+    else:
+        outcomes = sources.sync_all(db)
+    for outcome in outcomes:
+        print(f"{'ok' if outcome.ok else 'FAILED':6} {outcome.kpi_name}: {outcome.message}")
+    if not outcomes:
+        print("No KPI has a SQL query attached.")
+    if any(not o.ok for o in outcomes):
+        raise SystemExit(1)
+
+
+def _deliver_alerts(db: Database, _args: argparse.Namespace) -> None:
+    if alerts.webhook_url(db.settings) is None:
+        print(f"No webhook configured: set {alerts.WEBHOOK_ENV} or [alerts] webhook_url in the secrets file.")
+        return
+    report = alerts.deliver_pending(db)
+    failed = f"{report.failed} failed (retried later)"
+    print(f"{report.delivered} delivered, {failed}, {report.still_pending} pending.")
+
+
+def _ingest_arguments(command: argparse.ArgumentParser) -> None:
+    command.add_argument("kpi_key", help="the KPI's key, e.g. fresh_waste_rate")
+    command.add_argument("file", type=Path, help="a CSV or Excel (.xlsx) file")
+    presets = "; ".join(f"{name}: {text}" for name, (text, _) in formats.PRESETS.items())
+    command.add_argument("--format", choices=list(formats.PRESETS), help=f"a named source layout ({presets})")
+    command.add_argument("--date-format", choices=list(formats.DATE_FORMATS))
+    command.add_argument("--decimal", choices=list(formats.DECIMALS))
+    command.add_argument("--thousands", choices=list(formats.THOUSANDS), help="'' for none")
+    command.add_argument("--encoding", choices=list(formats.ENCODINGS))
+    command.add_argument("--delimiter", choices=[",", ";", "tab", "auto"])
+    command.add_argument("--fiscal-year-start", type=int, metavar="MONTH")
+    for role in ("period", "value", "segment", "unit"):
+        command.add_argument(f"--{role}-column", help=f"the {role} column (guessed from the header)")
+    command.add_argument("--dry-run", action="store_true", help="check every row, store nothing")
+    command.add_argument("--force", action="store_true", help="load a file that was loaded before")
+    command.add_argument("--report", type=Path, help="write the row-level error report (CSV) here")
+    command.set_defaults(run=_ingest_kpi)
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="python -m flightdeck", description=__doc__)
     commands = root.add_subparsers(dest="command", required=True)
@@ -89,6 +191,22 @@ def parser() -> argparse.ArgumentParser:
     admin.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     admin.set_defaults(run=_create_admin)
     users_cmd.add_parser("list", help="list accounts").set_defaults(run=_list_users)
+
+    ingest_cmd = commands.add_parser("ingest", help="load data").add_subparsers(
+        dest="ingest_command", required=True
+    )
+    _ingest_arguments(ingest_cmd.add_parser("kpi", help="load a CSV or Excel file into a KPI"))
+
+    sync_cmd = commands.add_parser("sync", help="pull KPI values from the SQL sources (for cron)")
+    sync_cmd.add_argument("--kpi", help="only this KPI's query (its key)")
+    sync_cmd.set_defaults(run=_sync)
+
+    alerts_cmd = commands.add_parser("alerts", help="alerts").add_subparsers(
+        dest="alerts_command", required=True
+    )
+    alerts_cmd.add_parser("deliver", help="send pending webhook notifications").set_defaults(
+        run=_deliver_alerts
+    )
     return root
 
 

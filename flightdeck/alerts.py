@@ -285,8 +285,7 @@ def acknowledge(db: Database, actor: User, alert_id: int) -> Alert:
             row.acknowledged_by_id = actor.id
             audit.record(
                 session,
-                actor_id=actor.id,
-                actor_name=actor.display_name,
+                by=actor,
                 action="alert.acknowledge",
                 entity_type="alert",
                 entity_id=row.id,

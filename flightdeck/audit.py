@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -66,18 +66,31 @@ def event_hash(row: AuditEventRow) -> str:
     return hashlib.sha256(_canonical(payload)).hexdigest()
 
 
+class Actor(Protocol):
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def display_name(self) -> str: ...
+
+
 def record(
     session: Session,
     *,
-    actor_id: int | None,
-    actor_name: str,
     action: str,
     entity_type: str,
     entity_id: object = None,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
+    by: Actor | None = None,
+    actor_id: int | None = None,
+    actor_name: str = "",
 ) -> AuditEventRow:
-    """Append one event inside the caller's transaction; it commits or rolls back with the change."""
+    """Append one event inside the caller's transaction; it commits or rolls back with the change.
+    `by` is the signed-in user; `actor_id`/`actor_name` name anyone else (a failed sign-in, the
+    command line)."""
+    if by is not None:
+        actor_id, actor_name = by.id, by.display_name
     head = session.execute(select(AuditHeadRow).where(AuditHeadRow.id == 1).with_for_update()).scalar_one()
     row = AuditEventRow(
         id=head.last_event_id + 1,

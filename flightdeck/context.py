@@ -26,6 +26,7 @@ from flightdeck.goals import check_business_owner
 from flightdeck.orm import DataFieldRow, HierarchyNodeRow, HierarchyRow
 from flightdeck.orm.context import DATA_TYPES, LAWFUL_BASES
 from flightdeck.roles import Role
+from flightdeck.users import COMMAND_LINE
 
 __all__ = [
     "DATA_TYPES",
@@ -75,7 +76,7 @@ def actor_id(actor: User | None) -> int | None:
 
 
 def actor_name(actor: User | None) -> str:
-    return actor.display_name if actor else "command line"
+    return actor.display_name if actor else COMMAND_LINE
 
 
 # -- the data dictionary -----------------------------------------------------------------------
@@ -281,8 +282,8 @@ def create_field(db: Database, actor: User | None, draft: FieldDraft) -> DataFie
         session.flush()
         audit.record(
             session,
-            actor_id=actor_id(actor),
-            actor_name=actor_name(actor),
+            by=actor,
+            actor_name=COMMAND_LINE,
             action="data_field.create",
             entity_type="data_field",
             entity_id=row.id,
@@ -314,8 +315,7 @@ def update_field(
         old, new = audit.changes(before, _field_values(row))
         audit.record(
             session,
-            actor_id=actor.id,
-            actor_name=actor.display_name,
+            by=actor,
             action="data_field.update",
             entity_type="data_field",
             entity_id=row.id,
@@ -452,8 +452,8 @@ def import_fields(db: Database, actor: User | None, data: bytes, file_name: str)
         result = ImportResult(created, updated, len(drafts) - created - updated)
         audit.record(
             session,
-            actor_id=actor_id(actor),
-            actor_name=actor_name(actor),
+            by=actor,
+            actor_name=COMMAND_LINE,
             action="data_field.import",
             entity_type="data_dictionary",
             after={"file": file_name, "created": created, "updated": updated, "keys": sorted(seen)},
@@ -654,8 +654,8 @@ def create_hierarchy(db: Database, actor: User | None, draft: HierarchyDraft) ->
         session.flush()
         audit.record(
             session,
-            actor_id=actor_id(actor),
-            actor_name=actor_name(actor),
+            by=actor,
+            actor_name=COMMAND_LINE,
             action="hierarchy.create",
             entity_type="hierarchy",
             entity_id=row.id,
@@ -707,8 +707,7 @@ def update_hierarchy(
         old, new = audit.changes(before, _hierarchy_values(row))
         audit.record(
             session,
-            actor_id=actor.id,
-            actor_name=actor.display_name,
+            by=actor,
             action="hierarchy.update",
             entity_type="hierarchy",
             entity_id=row.id,
@@ -826,8 +825,8 @@ def _record_nodes(
     flush_or_stale(session, "hierarchy")
     audit.record(
         session,
-        actor_id=actor_id(actor),
-        actor_name=actor_name(actor),
+        by=actor,
+        actor_name=COMMAND_LINE,
         action=action,
         entity_type="hierarchy",
         entity_id=row.id,

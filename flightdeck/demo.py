@@ -159,6 +159,9 @@ def seed(db: Database) -> None:
             people[person.username] = user_view(session.get_one(UserRow, account.id))
     for goal in DEMO_GOALS:
         goals.create_goal(db, people[goal.owner], goal.draft)
+    from flightdeck import demo_kpis  # the KPI story builds on this module's calendar and regions
+
+    demo_kpis.seed(db, people)
     with db.transaction() as session:
         set_meta(session, DEMO_KEY, datetime.now(UTC).isoformat(timespec="seconds"))
 

@@ -331,6 +331,17 @@ def _eg(fmt: SourceFormat) -> str:
     return format_period(date(2025, 3, 1) if fmt.date_format == "fiscal" else date(2025, 3, 31), fmt)
 
 
+def day(value: object) -> date:
+    """A numpy, pandas or ISO-text day as a `date`."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, np.datetime64):
+        return date.fromisoformat(str(value.astype("datetime64[D]")))
+    return date.fromisoformat(str(value)[:10])
+
+
 def period_start(days: np.ndarray, frequency: str) -> np.ndarray:
     """The first day of the period (Monday of the ISO week, first of the month) holding each day."""
     days = days.astype("datetime64[D]")

@@ -174,8 +174,7 @@ def create_goal(db: Database, actor: User, draft: GoalDraft) -> Goal:
         session.flush()
         audit.record(
             session,
-            actor_id=actor.id,
-            actor_name=actor.display_name,
+            by=actor,
             action="goal.create",
             entity_type="goal",
             entity_id=row.id,
@@ -209,8 +208,7 @@ def update_goal(db: Database, actor: User, goal_id: int, expected_version: int, 
         old, new = audit.changes(before, _fields(row))
         audit.record(
             session,
-            actor_id=actor.id,
-            actor_name=actor.display_name,
+            by=actor,
             action="goal.update",
             entity_type="goal",
             entity_id=row.id,

@@ -34,6 +34,7 @@ from flightdeck.formats import SourceFormat, period_start
 from flightdeck.kpis import view_of
 from flightdeck.orm import IngestBatchRow, KpiRow, ObservationRow, RollupRow, utcnow
 from flightdeck.orm.kpis import ROLLUP_GRAINS
+from flightdeck.users import COMMAND_LINE
 
 Progress = Callable[[float, str], None]
 MAX_UPLOAD_ENV = "FLIGHTDECK_MAX_UPLOAD_MB"
@@ -239,6 +240,10 @@ def cell_texts(column: pd.Series) -> pd.Series:
     return column.map(_cell).astype("str")
 
 
+def _named(name: str, path: str) -> str:
+    return f"'{name}'" if name == path else f"'{name}' ({path})"
+
+
 def _segment_rule(session: Session, row: KpiRow) -> tuple[set[str], str]:
     hierarchy = hierarchy_of(session, row.hierarchy_id) if row.hierarchy_id else None
     if hierarchy is None:
@@ -247,7 +252,7 @@ def _segment_rule(session: Session, row: KpiRow) -> tuple[set[str], str]:
             "experiment arm (treatment, control)"
         )
     return {"", *EXPERIMENT_ARMS, *(n.code for n in hierarchy.nodes)}, (
-        f"not a code of the hierarchy '{hierarchy.name}' ({hierarchy.path}) nor an experiment arm "
+        f"not a code of the hierarchy {_named(hierarchy.name, hierarchy.path)} nor an experiment arm "
         "(treatment, control)"
     )
 
@@ -508,8 +513,8 @@ def store(
                 RollupRow.kpi_id == row.id,
                 RollupRow.grain == grain,
                 RollupRow.segment.in_(sorted(touched)),
-                RollupRow.period >= _day(first),
-                RollupRow.period <= _day(last),
+                RollupRow.period >= formats.day(first),
+                RollupRow.period <= formats.day(last),
             )
         )
         at = period_start(combined["period"].to_numpy(), grain)
@@ -538,10 +543,6 @@ def _observation_rows(kpi_id: int, part: pd.DataFrame, batch_id: int) -> list[tu
             strict=True,
         )
     )
-
-
-def _day(value: np.datetime64) -> date:
-    return date.fromisoformat(str(value.astype("datetime64[D]")))
 
 
 def _writable(session: Session, actor: User | None, kpi_id: int, lock: bool) -> KpiRow:
@@ -597,8 +598,8 @@ def load_frame(
                 sha256=origin.sha256,
                 size_bytes=origin.size,
                 rows_total=clean.rows,
-                period_min=_day(clean.periods.min()),
-                period_max=_day(clean.periods.max()),
+                period_min=formats.day(clean.periods.min()),
+                period_max=formats.day(clean.periods.max()),
                 declared_format=fmt.as_dict(),
                 loaded_by_id=actor_id(actor),
                 loaded_by_name=actor_name(actor),
@@ -618,8 +619,8 @@ def load_frame(
             )
             audit.record(
                 session,
-                actor_id=actor_id(actor),
-                actor_name=actor_name(actor),
+                by=actor,
+                actor_name=COMMAND_LINE,
                 action="kpi.ingest",
                 entity_type="kpi",
                 entity_id=row.id,
@@ -643,8 +644,8 @@ def load_frame(
             new=new,
             changed=changed,
             unchanged=unchanged,
-            period_min=_day(clean.periods.min()),
-            period_max=_day(clean.periods.max()),
+            period_min=formats.day(clean.periods.min()),
+            period_max=formats.day(clean.periods.max()),
             segments=tuple(sorted(clean.segments.unique().astype(str))),
             alerts=tuple(raised),
             dry_run=dry_run,

@@ -26,6 +26,7 @@ from flightdeck.goals import check_business_owner
 from flightdeck.orm import GoalRow, HierarchyRow, KpiRow, ObservationRow, UserRow
 from flightdeck.orm.kpis import AGGREGATIONS, DIRECTIONS, FORMULAS, FREQUENCIES, SOURCES
 from flightdeck.roles import Role
+from flightdeck.users import COMMAND_LINE
 
 __all__ = [
     "AGGREGATIONS",
@@ -472,8 +473,8 @@ def create_kpi(db: Database, actor: User | None, goal_id: int, draft: KpiDraft) 
         session.flush()
         audit.record(
             session,
-            actor_id=actor_id(actor),
-            actor_name=actor_name(actor),
+            by=actor,
+            actor_name=COMMAND_LINE,
             action="kpi.create",
             entity_type="kpi",
             entity_id=row.id,
@@ -503,8 +504,7 @@ def update_kpi(db: Database, actor: User, kpi_id: int, expected_version: int, dr
         old, new = audit.changes(before, _values(row))
         audit.record(
             session,
-            actor_id=actor.id,
-            actor_name=actor.display_name,
+            by=actor,
             action="kpi.update",
             entity_type="kpi",
             entity_id=row.id,

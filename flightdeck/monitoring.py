@@ -27,7 +27,7 @@ from flightdeck import alerts
 from flightdeck.context import EXPERIMENT_ARMS, Hierarchy, HierarchyNode, hierarchy_of
 from flightdeck.db import Database
 from flightdeck.errors import NotFound
-from flightdeck.formats import period_start
+from flightdeck.formats import day, period_start
 from flightdeck.orm import IngestBatchRow, KpiRow, ObservationRow, RollupRow
 
 GRAINS = ("day", "week", "month")
@@ -175,7 +175,7 @@ class _Reader:
         result: dict[str, dict[date, float]] = {node: {} for node in nodes}
         for batch in _batches({node: self.segments(kpi_id, node) for node in nodes}):
             for node, period, total, count, last in self._aggregate(kpi_id, grain, batch, start, end):
-                result[node][_as_date(period)] = _combine(row.aggregation, total, count, last)
+                result[node][day(period)] = _combine(row.aggregation, total, count, last)
         return result
 
     def _aggregate(
@@ -203,7 +203,7 @@ class _Reader:
             .group_by(group, period)
             .order_by(period)
         )
-        return self.session.execute(query).tuples()
+        return self.session.execute(query).all()
 
     def _computed(
         self, row: KpiRow, grain: str, nodes: list[str], start: date, end: date
@@ -240,16 +240,8 @@ def _batches(resolved: dict[str, list[str]]) -> list[dict[str, str]]:
     return batches
 
 
-def _bucket(day: date, grain: str) -> date:
-    return _as_date(period_start(np.array([day], dtype="datetime64[D]"), grain)[0])
-
-
-def _as_date(value: object) -> date:
-    if isinstance(value, date):
-        return value
-    if isinstance(value, np.datetime64):
-        return date.fromisoformat(str(value.astype("datetime64[D]")))
-    return date.fromisoformat(str(value)[:10])
+def _bucket(moment: date, grain: str) -> date:
+    return day(period_start(np.array([moment], dtype="datetime64[D]"), grain)[0])
 
 
 def _combine(aggregation: str, total: float, count: int, last: float) -> float:
@@ -361,14 +353,25 @@ def _past(row: KpiRow, value: float, threshold: float | None) -> bool:
     return value <= threshold if row.direction == "up" else value >= threshold
 
 
-def _fmt(value: float, unit: str) -> str:
-    return f"{value:,.2f} {unit}".strip()
+def format_value(value: float | None, unit: str) -> str:
+    """A KPI value as people read it: 2.26%, 593 offers, 12,480 EUR."""
+    if value is None or not np.isfinite(value):
+        return "—"
+    digits = 2 if abs(value) < 100 else 0
+    number = f"{value:,.{digits}f}"
+    return f"{number}%" if unit == "%" else f"{number} {unit}".strip()
+
+
+def format_delta(value: float, unit: str) -> str:
+    """A difference: percentage points for a rate in %, otherwise the unit."""
+    return f"{format_value(value, '')} points" if unit == "%" else format_value(value, unit)
 
 
 def _threshold(row: KpiRow, current: float) -> tuple[str | None, str]:
     for level, limit in (("critical", row.critical_threshold), ("warning", row.warning_threshold)):
         if limit is not None and _past(row, current, limit):
-            return level, f"{_fmt(current, row.unit)} is past the {level} threshold {_fmt(limit, row.unit)}."
+            value, bound = format_value(current, row.unit), format_value(limit, row.unit)
+            return level, f"{value} is past the {level} threshold {bound}."
     return None, ""
 
 
@@ -380,8 +383,8 @@ def _trajectory(row: KpiRow, current: float, expected: float) -> tuple[str | Non
     share = -ahead / planned
     level = "critical" if share > OFF_TRACK_SHARE else "warning" if share > AT_RISK_SHARE else None
     reason = (
-        f"{_fmt(-ahead, row.unit)} behind the target trajectory ({_fmt(expected, row.unit)} expected by "
-        f"now), {share:.0%} of the planned improvement."
+        f"{format_delta(-ahead, row.unit)} behind the target trajectory "
+        f"({format_value(expected, row.unit)} expected by now), {share:.0%} of the planned improvement."
     )
     return level, share, reason if level else ""
 
@@ -411,7 +414,7 @@ def _status(reader: _Reader, kpi_id: int) -> Status:
     rank = {None: 0, "warning": 1, "critical": 2}
     level = ("on_track", "at_risk", "off_track")[max(rank[threshold], rank[trajectory])]
     note = (
-        f"{_fmt(current, row.unit)} on average, within thresholds and on trajectory."
+        f"{format_value(current, row.unit)} on average, within thresholds and on trajectory."
         if level == "on_track"
         else ""
     )

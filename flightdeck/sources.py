@@ -31,13 +31,14 @@ from sqlalchemy.pool import NullPool
 from flightdeck import audit, ingest
 from flightdeck.auth import User, authorize
 from flightdeck.config import Settings, normalise_database_url
-from flightdeck.context import actor_id, actor_name
+from flightdeck.context import actor_id
 from flightdeck.db import Database
 from flightdeck.editing import check_version, flush_or_stale, touch
 from flightdeck.errors import InvalidInput, NotFound, Problem
 from flightdeck.formats import SourceFormat
 from flightdeck.kpis import view_of
 from flightdeck.orm import KpiRow, KpiSqlQueryRow, ObservationRow, SqlConnectionRow, utcnow
+from flightdeck.users import COMMAND_LINE
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
 SUPPORTED = ("postgresql", "sqlite")
@@ -178,8 +179,7 @@ def save_connection(
         old, new = audit.changes(before, _connection_values(row))
         audit.record(
             session,
-            actor_id=actor.id,
-            actor_name=actor.display_name,
+            by=actor,
             action="source.create" if connection_id is None else "source.update",
             entity_type="sql_connection",
             entity_id=row.id,
@@ -357,8 +357,8 @@ def attach_query(
         flush_or_stale(session, "SQL query")
         audit.record(
             session,
-            actor_id=actor_id(actor),
-            actor_name=actor_name(actor),
+            by=actor,
+            actor_name=COMMAND_LINE,
             action="kpi.attach_query",
             entity_type="kpi",
             entity_id=kpi_id,

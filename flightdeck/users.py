@@ -236,8 +236,7 @@ def update_user(
         old, new = audit.changes(before, _audited_fields(row))
         audit.record(
             session,
-            actor_id=actor.id,
-            actor_name=actor.display_name,
+            by=actor,
             action="user.update",
             entity_type="user",
             entity_id=row.id,
@@ -258,8 +257,7 @@ def set_active(db: Database, actor: User, user_id: int, active: bool) -> Account
         touch(row, actor.id)
         audit.record(
             session,
-            actor_id=actor.id,
-            actor_name=actor.display_name,
+            by=actor,
             action="user.activate" if active else "user.deactivate",
             entity_type="user",
             entity_id=row.id,
@@ -282,8 +280,7 @@ def reset_password(db: Database, actor: User, user_id: int) -> str:
         revoke_user_sessions(session, row.id, utcnow())
         audit.record(
             session,
-            actor_id=actor.id,
-            actor_name=actor.display_name,
+            by=actor,
             action="user.reset_password",
             entity_type="user",
             entity_id=row.id,
@@ -299,8 +296,7 @@ def unlock(db: Database, actor: User, user_id: int) -> Account:
         touch(row, actor.id)
         audit.record(
             session,
-            actor_id=actor.id,
-            actor_name=actor.display_name,
+            by=actor,
             action="user.unlock",
             entity_type="user",
             entity_id=row.id,
@@ -323,8 +319,7 @@ def change_own_password(db: Database, actor: User, current: str, new: str) -> No
         touch(row, actor.id)
         audit.record(
             session,
-            actor_id=actor.id,
-            actor_name=actor.display_name,
+            by=actor,
             action="user.change_password",
             entity_type="user",
             entity_id=row.id,
