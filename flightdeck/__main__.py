@@ -6,8 +6,9 @@ import argparse
 import getpass
 import sys
 from pathlib import Path
+from typing import NoReturn
 
-from flightdeck import alerts, demo, formats, ingest, kpis, sources, users
+from flightdeck import alerts, demo, formats, ingest, kpis, predictions, registry, sources, users
 from flightdeck.config import load_settings
 from flightdeck.db import Database
 from flightdeck.errors import FlightdeckError
@@ -79,6 +80,52 @@ def _declared_format(args: argparse.Namespace) -> formats.SourceFormat:
     return fmt.with_(**{k: v for k, v in options.items() if v is not None})
 
 
+def _exit_rejected(rejected: ingest.Rejected, report: Path | None) -> NoReturn:
+    """Print the first problems (and write the whole report when asked), then exit 1."""
+    print(f"error: {rejected.summary()}", file=sys.stderr)
+    for problem in rejected.problems[:20]:
+        print(f"  row {problem.row}, {problem.field} = {problem.value!r}: {problem.message}", file=sys.stderr)
+    if report:
+        report.write_bytes(rejected.report_csv())
+        print(f"The full report is in {report}.", file=sys.stderr)
+    raise SystemExit(1)
+
+
+def _read_file(db: Database, path: Path) -> bytes:
+    if not path.is_file():
+        raise SystemExit(f"error: no such file: {path}")
+    ingest.check_size(db, path.stat().st_size, path.name)
+    return path.read_bytes()
+
+
+def _ingest_predictions(db: Database, args: argparse.Namespace) -> None:
+    """A prediction log of one model version, through the upload page's validation."""
+    model = registry.get_model_by_key(db, args.model_key)
+    data = _read_file(db, args.file)
+    try:
+        result = predictions.ingest_predictions(
+            db, None, model.id, args.version, data, args.file.name, _declared_format(args),
+            source="cli", force=args.force,
+        )  # fmt: skip
+    except ingest.Rejected as rejected:
+        _exit_rejected(rejected, args.report)
+    print(f"{model.name} v{args.version}: {result.summary()}")
+
+
+def _ingest_outcomes(db: Database, args: argparse.Namespace) -> None:
+    """Outcomes of a model, joined to its logged predictions by subject key and time."""
+    model = registry.get_model_by_key(db, args.model_key)
+    data = _read_file(db, args.file)
+    try:
+        result = predictions.ingest_outcomes(
+            db, None, model.id, data, args.file.name, _declared_format(args),
+            horizon_days=args.horizon_days, source="cli", force=args.force,
+        )  # fmt: skip
+    except ingest.Rejected as rejected:
+        _exit_rejected(rejected, args.report)
+    print(f"{model.name}: {result.summary()}")
+
+
 def _ingest_kpi(db: Database, args: argparse.Namespace) -> None:
     """Load a file into a KPI through the same validation as an upload; exit 1 if nothing loaded."""
     path: Path = args.file
@@ -110,16 +157,7 @@ def _ingest_kpi(db: Database, args: argparse.Namespace) -> None:
             force=args.force,
         )
     except ingest.Rejected as rejected:
-        print(f"error: {rejected.summary()}", file=sys.stderr)
-        for problem in rejected.problems[:20]:
-            print(
-                f"  row {problem.row}, {problem.field} = {problem.value!r}: {problem.message}",
-                file=sys.stderr,
-            )
-        if args.report:
-            args.report.write_bytes(rejected.report_csv())
-            print(f"The full report is in {args.report}.", file=sys.stderr)
-        raise SystemExit(1) from None
+        _exit_rejected(rejected, args.report)
     print(result.summary())
     for alert in result.alerts:
         print(f"alert: {alert}")
@@ -151,6 +189,15 @@ def _deliver_alerts(db: Database, _args: argparse.Namespace) -> None:
 def _ingest_arguments(command: argparse.ArgumentParser) -> None:
     command.add_argument("kpi_key", help="the KPI's key, e.g. fresh_waste_rate")
     command.add_argument("file", type=Path, help="a CSV or Excel (.xlsx) file")
+    _format_arguments(command)
+    for role in ("period", "value", "segment", "unit"):
+        command.add_argument(f"--{role}-column", help=f"the {role} column (guessed from the header)")
+    command.add_argument("--dry-run", action="store_true", help="check every row, store nothing")
+    command.set_defaults(run=_ingest_kpi)
+
+
+def _format_arguments(command: argparse.ArgumentParser) -> None:
+    """How the file writes dates and numbers, and what to do with a refused or repeated file."""
     presets = "; ".join(f"{name}: {text}" for name, (text, _) in formats.PRESETS.items())
     command.add_argument("--format", choices=list(formats.PRESETS), help=f"a named source layout ({presets})")
     command.add_argument("--date-format", choices=list(formats.DATE_FORMATS))
@@ -159,12 +206,30 @@ def _ingest_arguments(command: argparse.ArgumentParser) -> None:
     command.add_argument("--encoding", choices=list(formats.ENCODINGS))
     command.add_argument("--delimiter", choices=[",", ";", "tab", "auto"])
     command.add_argument("--fiscal-year-start", type=int, metavar="MONTH")
-    for role in ("period", "value", "segment", "unit"):
-        command.add_argument(f"--{role}-column", help=f"the {role} column (guessed from the header)")
-    command.add_argument("--dry-run", action="store_true", help="check every row, store nothing")
     command.add_argument("--force", action="store_true", help="load a file that was loaded before")
     command.add_argument("--report", type=Path, help="write the row-level error report (CSV) here")
-    command.set_defaults(run=_ingest_kpi)
+
+
+def _log_arguments(ingest_cmd: argparse._SubParsersAction) -> None:
+    logs = ingest_cmd.add_parser(
+        "predictions", help="load a prediction log (timestamp, subject_key, features, prediction, segment)"
+    )
+    logs.add_argument("model_key", help="the model's key, e.g. member_churn")
+    logs.add_argument("version", type=int, help="the version number that made the predictions")
+    logs.add_argument("file", type=Path, help="a CSV or Excel (.xlsx) file")
+    _format_arguments(logs)
+    logs.set_defaults(run=_ingest_predictions)
+    outcomes = ingest_cmd.add_parser("outcomes", help="load outcomes (observed_at, subject_key, outcome)")
+    outcomes.add_argument("model_key", help="the model's key")
+    outcomes.add_argument("file", type=Path, help="a CSV or Excel (.xlsx) file")
+    outcomes.add_argument(
+        "--horizon-days",
+        type=int,
+        default=predictions.DEFAULT_HORIZON_DAYS,
+        help="join to the latest prediction at most this many days before the outcome",
+    )
+    _format_arguments(outcomes)
+    outcomes.set_defaults(run=_ingest_outcomes)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -196,6 +261,7 @@ def parser() -> argparse.ArgumentParser:
         dest="ingest_command", required=True
     )
     _ingest_arguments(ingest_cmd.add_parser("kpi", help="load a CSV or Excel file into a KPI"))
+    _log_arguments(ingest_cmd)
 
     sync_cmd = commands.add_parser("sync", help="pull KPI values from the SQL sources (for cron)")
     sync_cmd.add_argument("--kpi", help="only this KPI's query (its key)")

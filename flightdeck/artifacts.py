@@ -228,8 +228,7 @@ def add_trusted_type(db: Database, actor: User, type_name: str, reason: str) -> 
         session.flush()
         audit.record(
             session,
-            actor_id=actor.id,
-            actor_name=actor.display_name,
+            by=actor,
             action="artifact.allow_type",
             entity_type="trusted_type",
             entity_id=row.id,
@@ -249,8 +248,7 @@ def remove_trusted_type(db: Database, actor: User, type_id: int) -> None:
         session.delete(row)
         audit.record(
             session,
-            actor_id=actor.id,
-            actor_name=actor.display_name,
+            by=actor,
             action="artifact.withdraw_type",
             entity_type="trusted_type",
             entity_id=type_id,

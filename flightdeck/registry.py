@@ -518,8 +518,7 @@ def create_model(db: Database, actor: User, draft: ModelDraft) -> Model:
         session.flush()
         audit.record(
             session,
-            actor_id=actor.id,
-            actor_name=actor.display_name,
+            by=actor,
             action="model.create",
             entity_type="model",
             entity_id=row.id,
@@ -554,8 +553,7 @@ def update_model(db: Database, actor: User, model_id: int, expected_version: int
         old, new = audit.changes(before, _model_values(row))
         audit.record(
             session,
-            actor_id=actor.id,
-            actor_name=actor.display_name,
+            by=actor,
             action="model.update",
             entity_type="model",
             entity_id=row.id,
@@ -600,8 +598,7 @@ def set_error_values(
         flush_or_stale(session, "model")
         audit.record(
             session,
-            actor_id=actor.id,
-            actor_name=actor.display_name,
+            by=actor,
             action="model.error_values",
             entity_type="model",
             entity_id=row.id,
@@ -848,8 +845,7 @@ def create_version(
         touch(model_row, actor.id)
         audit.record(
             session,
-            actor_id=actor.id,
-            actor_name=actor.display_name,
+            by=actor,
             action="model.version_create",
             entity_type="model_version",
             entity_id=row.id,
@@ -894,8 +890,7 @@ def update_docs(
         old, new = audit.changes(before, {name: getattr(row, name) for name in vars(clean)})
         audit.record(
             session,
-            actor_id=actor.id,
-            actor_name=actor.display_name,
+            by=actor,
             action="model.version_docs",
             entity_type="model_version",
             entity_id=row.id,
@@ -938,8 +933,7 @@ def confirm_features(
         flush_or_stale(session, "model version")
         audit.record(
             session,
-            actor_id=actor.id,
-            actor_name=actor.display_name,
+            by=actor,
             action="model.features_map",
             entity_type="model_version",
             entity_id=row.id,
@@ -1006,8 +1000,7 @@ def _transition(
     _record_stage(session, actor, row, action, before, to_stage, rationale, moment)
     audit.record(
         session,
-        actor_id=actor.id,
-        actor_name=actor.display_name,
+        by=actor,
         action=f"model.{action}",
         entity_type="model_version",
         entity_id=row.id,

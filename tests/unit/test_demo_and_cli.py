@@ -64,7 +64,7 @@ def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_command_line_upgrade_demo_and_users(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["db", "upgrade"]) == 0
-    assert "revision 0002" in capsys.readouterr().out
+    assert "revision 0003" in capsys.readouterr().out
     assert cli.main(["db", "current"]) == 0
     assert "up to date" in capsys.readouterr().out
     assert cli.main(["demo"]) == 0
