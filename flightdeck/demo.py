@@ -162,6 +162,9 @@ def seed(db: Database) -> None:
     from flightdeck import demo_kpis  # the KPI story builds on this module's calendar and regions
 
     demo_kpis.seed(db, people)
+    from flightdeck import demo_models  # the models attach to the KPI story's goals and fields
+
+    demo_models.seed(db, people)
     with db.transaction() as session:
         set_meta(session, DEMO_KEY, datetime.now(UTC).isoformat(timespec="seconds"))
 
