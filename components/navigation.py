@@ -22,6 +22,7 @@ class PageSpec:
     section: str
     help: str
     action: str | None = "workspace.view"  # None: any signed-in user
+    in_menu: bool = True  # False: a detail page reached by links with query parameters
 
     @property
     def path(self) -> str:
@@ -46,6 +47,43 @@ PAGES: tuple[PageSpec, ...] = (
         ":material/flag:",
         "Business",
         "All business goals. Business owners create and edit their own; admins edit any.",
+    ),
+    PageSpec(
+        "models",
+        "Models",
+        ":material/model_training:",
+        "Models",
+        "The model registry: every model with its goal, versions, stage and who did what.",
+    ),
+    PageSpec(
+        "model",
+        "Model",
+        ":material/deployed_code:",
+        "Models",
+        "One model: versions, evaluation, value of errors, features, lifecycle and production history.",
+        in_menu=False,
+    ),
+    PageSpec(
+        "model_card",
+        "Model cards",
+        ":material/description:",
+        "Models",
+        "The model card of any version, built from the registry; download as Markdown or HTML.",
+    ),
+    PageSpec(
+        "predictions",
+        "Prediction logs",
+        ":material/query_stats:",
+        "Models",
+        "Upload prediction logs and outcomes; see volumes, inputs and live performance.",
+    ),
+    PageSpec(
+        "admin_artifacts",
+        "Artifact allow-list",
+        ":material/verified_user:",
+        "Admin",
+        "Types trusted in model files beyond scikit-learn's own, and every stored artifact with its hash.",
+        action="artifact.allowlist",
     ),
     PageSpec(
         "admin_users",
@@ -92,7 +130,7 @@ def _page(spec: PageSpec, user: User | None, default: bool) -> StreamlitPage:
         url_path=spec.key,
         default=default,
         help=spec.help,
-        visibility="visible" if allowed(user, spec) else "hidden",
+        visibility="visible" if spec.in_menu and allowed(user, spec) else "hidden",
     )
 
 

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
-from flightdeck import predictions
 from flightdeck import __main__ as cli
+from flightdeck import predictions
 from flightdeck.db import Database
 from flightdeck.errors import PermissionDenied
 from flightdeck.ingest import Rejected

@@ -1,0 +1,247 @@
+"""Prediction logs: what production models were asked and answered, the outcomes that followed, and
+how the live inputs compare with the training data."""
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from components import model_views as views
+from components import session
+from components.feedback import show_problems
+from components.guard import guard
+from components.runtime import database
+from components.text import md, when
+from flightdeck import evaluation, formats, ingest, predictions, registry
+from flightdeck.auth import can
+from flightdeck.errors import FlightdeckError, InvalidInput
+
+user = guard("predictions")
+db = database()
+st.title("Prediction logs", anchor=False)
+st.caption(
+    "Logs of what production models predicted, and the outcomes that followed. Subject keys are "
+    "pseudonymised (keyed HMAC-SHA256) before anything is stored."
+)
+session.show_flash()
+
+
+@st.cache_data(ttl=120, max_entries=30, show_spinner=False)
+def overview(model_id: int, _stamp: int) -> tuple[pd.DataFrame, predictions.LivePerformance]:
+    return predictions.daily_volume(database(), model_id), predictions.live_performance(database(), model_id)
+
+
+@st.cache_data(ttl=120, max_entries=60, show_spinner=False)
+def feature_trend(model_id: int, feature: str, _stamp: int) -> pd.DataFrame:
+    return predictions.feature_daily(database(), model_id, feature)
+
+
+models = [m for m in registry.list_models(db) if m.versions]
+if not models:
+    st.info("No model has a version yet.", icon=":material/model_training:")
+    st.stop()
+ids = [m.id for m in models]
+by_id = {m.id: m for m in models}
+asked = st.query_params.get("model")
+default = next((m.id for m in models if m.production_number), ids[0])
+start = int(asked) if asked and asked.isdigit() and int(asked) in ids else default
+model_id = st.selectbox(
+    "Model",
+    ids,
+    index=ids.index(start),
+    format_func=lambda i: (
+        by_id[i].name
+        + (f" · v{by_id[i].production_number} in production" if by_id[i].production_number else "")
+    ),
+)
+st.query_params["model"] = str(model_id)
+model = by_id[model_id]
+versions = registry.list_versions(db, model_id)
+stamp = predictions.data_stamp(db, model_id)
+may_load = can(user, "prediction.ingest", model)
+names = ["Overview", "Loads"] + (["Upload predictions", "Upload outcomes"] if may_load else [])
+tabs = dict(zip(names, st.tabs(names), strict=True))
+presets = {name: text for name, (text, _) in formats.PRESETS.items()}
+
+with tabs["Overview"]:
+    volume, live = overview(model_id, stamp)
+    if volume.empty:
+        st.info("No predictions have been logged for this model yet.", icon=":material/query_stats:")
+    else:
+        cols = st.columns(4)
+        cols[0].metric("Predictions logged", f"{live.predictions:,}", border=True)
+        cols[1].metric("Outcomes", f"{live.outcomes:,}", border=True)
+        cols[2].metric("Joined to a prediction", f"{live.joined:,}", border=True)
+        key, label = views.headline_metric(model.task)
+        production = next((v for v in versions if v.stage == "production"), versions[0])
+        holdout = production.evaluation.get("metrics", {}).get(key)
+        value = live.metrics.get(key)
+        cols[3].metric(
+            f"Live {label}",
+            "—" if value is None else f"{value:.3f}",
+            delta=None if value is None or holdout is None else f"{value - holdout:+.3f} against the holdout",
+            delta_color="normal" if evaluation.metric_names(model.task)[key][1] else "inverse",
+            border=True,
+        )
+        fig = go.Figure()
+        for number, part in volume.groupby("version"):
+            fig.add_bar(x=part["day"], y=part["predictions"], name=f"v{number}")
+        fig.update_layout(
+            title="Predictions per day",
+            xaxis_title="Day (UTC)",
+            yaxis_title="Predictions",
+            barmode="stack",
+            height=300,
+            margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        )
+        st.plotly_chart(fig, width="stretch", config=views.PLOT_CONFIG)
+        st.caption(f"From {live.first_day} to {live.last_day}.")
+        numeric = [m.feature for m in production.feature_maps if m.kind == "numeric"]
+        if numeric:
+            st.subheader("Live inputs against the training data", anchor=False)
+            feature = st.selectbox("Feature", numeric, key="trend_feature")
+            trend = feature_trend(model_id, feature, stamp)
+            entry = registry.get_profile(db, production.id).get(feature, {})
+            fig = go.Figure()
+            if entry.get("quantiles"):
+                q = entry["quantiles"]
+                fig.add_hrect(
+                    y0=q["p05"], y1=q["p95"], opacity=0.15, line_width=0, annotation_text="training p05–p95"
+                )
+                fig.add_hline(y=q["p50"], line_dash="dot", annotation_text="training median")
+            fig.add_scatter(x=trend["day"], y=trend["mean"], mode="lines", name="daily mean of live inputs")
+            fig.update_layout(
+                title=f"Daily mean of {feature} in the prediction log",
+                xaxis_title="Day (UTC)",
+                yaxis_title=feature,
+                height=320,
+                margin={"l": 10, "r": 10, "t": 50, "b": 10},
+            )
+            st.plotly_chart(fig, width="stretch", config=views.PLOT_CONFIG)
+            st.caption(f"Reference from the {md(production.profile_source)} profile of v{production.number}.")
+
+with tabs["Loads"]:
+    batches = predictions.list_batches(db, model_id)
+    if not batches:
+        st.caption("Nothing loaded yet.")
+    else:
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "#": [b.id for b in batches],
+                    "Kind": [b.kind for b in batches],
+                    "Version": [f"v{b.version_number}" if b.version_number else "" for b in batches],
+                    "File": [b.file_name for b in batches],
+                    "Rows": [b.rows for b in batches],
+                    "Joined": [b.matched if b.kind == "outcomes" else None for b in batches],
+                    "From": [when(b.first_at) for b in batches],
+                    "To": [when(b.last_at) for b in batches],
+                    "Loaded by": [b.loaded_by_name for b in batches],
+                    "Loaded": [when(b.loaded_at) for b in batches],
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+
+
+def load(run: object, file_name: str) -> None:
+    """Run one load with a progress bar; report every problem, or the summary after a rerun."""
+    with st.status(f"Loading {file_name}…", expanded=True) as status:
+        bar = st.progress(0.0)
+        try:
+            result = run(lambda f, m: bar.progress(min(f, 1.0), text=m))  # type: ignore[operator]
+        except ingest.Rejected as rejected:
+            status.update(label="Rejected: nothing was stored.", state="error")
+            st.error(rejected.summary(), icon=":material/error:")
+            st.dataframe(views.problems_frame(rejected.problems), hide_index=True, width="stretch")
+        except InvalidInput as invalid:
+            status.update(label="Rejected: nothing was stored.", state="error")
+            show_problems(invalid)
+        except FlightdeckError as error:
+            status.update(label="Refused: nothing was stored.", state="error")
+            st.error(md(str(error)), icon=":material/block:")
+        else:
+            status.update(label="Loaded.", state="complete")
+            overview.clear()
+            session.flash("success", result.summary())
+            st.rerun()
+
+
+if "Upload predictions" in tabs:
+    with tabs["Upload predictions"]:
+        numbers = [v.number for v in versions]
+        features = {v.number: ", ".join(v.features) for v in versions}
+        st.caption(
+            "Columns: `timestamp`, `subject_key`, `prediction`, an optional `segment`, and every feature "
+            "of the version that made the predictions. From a script: "
+            "`python -m flightdeck ingest predictions MODEL VERSION FILE`."
+        )
+        with st.form("upload_predictions"):
+            left, right = st.columns(2)
+            number = left.selectbox("Version that made them", numbers, format_func=lambda n: f"v{n}")
+            preset = right.selectbox(
+                "File format", list(presets), format_func=presets.__getitem__, key="log_format"
+            )
+            log = st.file_uploader(
+                "Prediction log (CSV or Excel)", type=["csv", "txt", "xlsx"], key="log_upload"
+            )
+            submitted = st.form_submit_button("Load predictions", type="primary", icon=":material/upload:")
+        st.caption(f"Features by version: {md('; '.join(f'v{n}: {f}' for n, f in features.items()))}")
+        if submitted:
+            if log is None:
+                st.error("Choose a file first.", icon=":material/error:")
+            else:
+                load(
+                    lambda step: predictions.ingest_predictions(
+                        db,
+                        user,
+                        model_id,
+                        number,
+                        log.getvalue(),
+                        log.name,
+                        formats.PRESETS[preset][1],
+                        progress=step,
+                    ),
+                    log.name,
+                )
+
+    with tabs["Upload outcomes"]:
+        st.caption(
+            "Columns: `observed_at`, `subject_key` and `outcome` (1/0 for a classifier, the value for a "
+            "regression). Each outcome joins the latest prediction for the same subject at or before it."
+        )
+        with st.form("upload_outcomes"):
+            left, right = st.columns(2)
+            horizon = left.number_input(
+                "Horizon (days)",
+                min_value=1,
+                max_value=3650,
+                value=predictions.DEFAULT_HORIZON_DAYS,
+                help="Join only predictions made at most this long before the outcome.",
+            )
+            preset = right.selectbox(
+                "File format", list(presets), format_func=presets.__getitem__, key="outcome_format"
+            )
+            outcomes = st.file_uploader(
+                "Outcomes (CSV or Excel)", type=["csv", "txt", "xlsx"], key="outcome_upload"
+            )
+            submitted = st.form_submit_button("Load outcomes", type="primary", icon=":material/upload:")
+        if submitted:
+            if outcomes is None:
+                st.error("Choose a file first.", icon=":material/error:")
+            else:
+                load(
+                    lambda step: predictions.ingest_outcomes(
+                        db,
+                        user,
+                        model_id,
+                        outcomes.getvalue(),
+                        outcomes.name,
+                        formats.PRESETS[preset][1],
+                        horizon_days=int(horizon),
+                        progress=step,
+                    ),
+                    outcomes.name,
+                )
+elif not may_load:
+    st.caption("Authors of this model (and admins) load its prediction logs and outcomes.")
