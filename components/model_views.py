@@ -57,7 +57,8 @@ def _fmt(value: float | None, digits: int = 3) -> str:
     return "—" if value is None else f"{value:,.{digits}f}"
 
 
-def metrics_table(version: ModelVersion) -> pd.DataFrame:
+def metrics_table(version: ModelVersion, serving: ModelVersion | None = None) -> pd.DataFrame:
+    """Model against baseline, and against the version in production when that is another one."""
     rows = []
     result = version.evaluation
     for key, (label, higher) in evaluation.metric_names(version.task).items():
@@ -65,29 +66,27 @@ def metrics_table(version: ModelVersion) -> pd.DataFrame:
         verdict = "—"
         if model is not None and base is not None:
             verdict = "better" if (model > base) == higher and model != base else "not better"
-        rows.append(
-            {
-                "Metric": label,
-                "Model": model,
-                "Baseline": base,
-                "Against the baseline": verdict,
-                "Better is": "higher" if higher else "lower",
-            }
-        )
+        row: dict[str, object] = {"Metric": label, f"v{version.number}": model, "Baseline": base}
+        if serving is not None:
+            row[f"v{serving.number} in production"] = serving.evaluation["metrics"].get(key)
+        rows.append(row | {"Against the baseline": verdict, "Better is": "higher" if higher else "lower"})
     return pd.DataFrame(rows)
 
 
-def show_metrics(version: ModelVersion) -> None:
+def show_metrics(version: ModelVersion, serving: ModelVersion | None = None) -> None:
     result = version.evaluation
+    table = metrics_table(version, serving)
+    numbers = [c for c in table.columns if c.startswith("v") or c == "Baseline"]
     st.dataframe(
-        metrics_table(version),
+        table,
         hide_index=True,
         width="stretch",
-        column_config={
-            "Model": st.column_config.NumberColumn(format="%.3f"),
-            "Baseline": st.column_config.NumberColumn(format="%.3f"),
-        },
+        column_config={c: st.column_config.NumberColumn(format="%.3f") for c in numbers},
     )
+    if serving is not None:
+        st.caption(
+            f"v{serving.number} (in production) was measured on its own holdout, {md(serving.holdout_file)}."
+        )
     st.caption(
         f"Computed by Flightdeck on {md(version.holdout_file)} ({result.get('rows', 0):,} rows) on "
         f"{when(version.evaluated_at)}. Baseline: {result.get('baseline_name', '—')}."

@@ -65,7 +65,7 @@ def members(rng: np.random.Generator, n: int) -> pd.DataFrame:
     basket = np.round(rng.gamma(4.0, 9.5, n), 2)
     since = np.round(rng.exponential(9.0, n), 0)
     region = rng.choice(list(REGIONS), n, p=[0.25, 0.3, 0.2, 0.25])
-    logit = 0.2 - 0.02 * tenure - 0.32 * visits + 0.07 * since - 0.008 * basket
+    logit = 1.6 - 0.03 * tenure - 0.45 * visits + 0.09 * since - 0.006 * basket
     churned = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
     return pd.DataFrame(
         {

@@ -214,7 +214,7 @@ def build(db: Database, model_id: int, number: int) -> ModelCard:
                     (
                         _when(e.at),
                         f"v{e.version_number}",
-                        f"{STAGE_LABELS.get(e.from_stage, 'new')} → {STAGE_LABELS[e.to_stage]}",
+                        f"{STAGE_LABELS.get(e.from_stage, 'Uploaded')} → {STAGE_LABELS[e.to_stage]}",
                         e.actor_name,
                         e.rationale,
                     )

@@ -239,7 +239,10 @@ if version is not None:
         with st.container(border=True):
             st.markdown(f"**Lifecycle of v{version.number}** · {STAGE_LABELS[version.stage]}")
             lifecycle_actions(version)
-        views.show_metrics(version)
+        serving = by_number.get(model.production_number) if model.production_number else None
+        views.show_metrics(
+            version, serving if serving is not None and serving.number != version.number else None
+        )
         if model.task == "classification":
             left, right = st.columns(2)
             with left:
@@ -480,7 +483,8 @@ with tabs["Lifecycle"]:
                 "When": [when(e.at) for e in events],
                 "Version": [f"v{e.version_number}" for e in events],
                 "Change": [
-                    f"{STAGE_LABELS.get(e.from_stage, 'New')} → {STAGE_LABELS[e.to_stage]}" for e in events
+                    f"{STAGE_LABELS.get(e.from_stage, 'Uploaded')} → {STAGE_LABELS[e.to_stage]}"
+                    for e in events
                 ],
                 "By": [e.actor_name for e in events],
                 "Rationale": [e.rationale for e in events],

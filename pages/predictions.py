@@ -35,6 +35,16 @@ def feature_trend(model_id: int, feature: str, _stamp: int) -> pd.DataFrame:
     return predictions.feature_daily(database(), model_id, feature)
 
 
+def shift(trend: pd.DataFrame, entry: dict) -> float:
+    """How far the recent live mean sits from the training median, in training p05–p95 widths."""
+    q = entry.get("quantiles")
+    recent = trend["mean"].tail(14).dropna()
+    if not q or recent.empty:
+        return 0.0
+    width = (q["p95"] - q["p05"]) or 1.0
+    return abs(float(recent.mean()) - q["p50"]) / width
+
+
 models = [m for m in registry.list_models(db) if m.versions]
 if not models:
     st.info("No model has a version yet.", icon=":material/model_training:")
@@ -95,12 +105,26 @@ with tabs["Overview"]:
         )
         st.plotly_chart(fig, width="stretch", config=views.PLOT_CONFIG)
         st.caption(f"From {live.first_day} to {live.last_day}.")
-        numeric = [m.feature for m in production.feature_maps if m.kind == "numeric"]
-        if numeric:
+        profile = registry.get_profile(db, production.id)
+        shifts = {
+            m.feature: shift(feature_trend(model_id, m.feature, stamp), profile.get(m.feature, {}))
+            for m in production.feature_maps
+            if m.kind == "numeric"
+        }
+        if shifts:
             st.subheader("Live inputs against the training data", anchor=False)
-            feature = st.selectbox("Feature", numeric, key="trend_feature")
+            ranked = sorted(shifts, key=lambda f: -shifts[f])
+            feature = st.selectbox(
+                "Feature",
+                ranked,
+                format_func=lambda f: (
+                    f"{f} · last 14 days {shifts[f]:.1f}× the training p05–p95 width from its median"
+                ),
+                key="trend_feature",
+                help="Sorted by how far the last two weeks' mean moved from the training median.",
+            )
             trend = feature_trend(model_id, feature, stamp)
-            entry = registry.get_profile(db, production.id).get(feature, {})
+            entry = profile.get(feature, {})
             fig = go.Figure()
             if entry.get("quantiles"):
                 q = entry["quantiles"]
