@@ -29,12 +29,14 @@ db = database()
 
 
 @st.cache_data(ttl=60, max_entries=50, show_spinner=False)
-def model_view(model_id: int, _stamp: int) -> tuple[registry.Model, list[registry.ModelVersion]]:
+def model_view(model_id: int, stamp: int) -> tuple[registry.Model, list[registry.ModelVersion]]:
+    """Keyed by the newest audit event (`stamp`): every change to the registry is audited."""
     return registry.get_model(database(), model_id), registry.list_versions(database(), model_id)
 
 
 @st.cache_data(ttl=300, max_entries=20, show_spinner=False)
-def profile_of(version_id: int, _stamp: int) -> dict:
+def profile_of(version_id: int) -> dict:
+    """A version's profile never changes once stored."""
     return registry.get_profile(database(), version_id)
 
 
@@ -373,7 +375,7 @@ if version is not None:
                     )
 
     with tabs["Training data"]:
-        profile = profile_of(version.id, stamp)
+        profile = profile_of(version.id)
         st.caption(f"Reference distribution per feature, from the {modelcard.profile_source(version)}.")
         rows = []
         for feature, entry in profile.items():

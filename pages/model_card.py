@@ -19,7 +19,7 @@ st.caption(
 
 
 @st.cache_data(ttl=60, max_entries=50, show_spinner=False)
-def card_of(model_id: int, number: int, _stamp: int) -> modelcard.ModelCard:
+def card_of(model_id: int, number: int, stamp: int) -> modelcard.ModelCard:
     return modelcard.build(database(), model_id, number)
 
 

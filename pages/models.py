@@ -28,7 +28,7 @@ session.show_flash()
 
 
 @st.cache_data(ttl=60, max_entries=20, show_spinner=False)
-def registry_view(_stamp: int) -> tuple[list[registry.Model], list[registry.ModelVersion]]:
+def registry_view(stamp: int) -> tuple[list[registry.Model], list[registry.ModelVersion]]:
     """The model list and the review queue, cached until anything in the workspace changes."""
     return registry.list_models(database()), registry.pending_reviews(database())
 

@@ -26,12 +26,12 @@ session.show_flash()
 
 
 @st.cache_data(ttl=120, max_entries=30, show_spinner=False)
-def overview(model_id: int, _stamp: int) -> tuple[pd.DataFrame, predictions.LivePerformance]:
+def overview(model_id: int, stamp: int) -> tuple[pd.DataFrame, predictions.LivePerformance]:
     return predictions.daily_volume(database(), model_id), predictions.live_performance(database(), model_id)
 
 
 @st.cache_data(ttl=120, max_entries=60, show_spinner=False)
-def feature_trend(model_id: int, feature: str, _stamp: int) -> pd.DataFrame:
+def feature_trend(model_id: int, feature: str, stamp: int) -> pd.DataFrame:
     return predictions.feature_daily(database(), model_id, feature)
 
 
@@ -202,7 +202,12 @@ if "Upload predictions" in tabs:
         )
         with st.form("upload_predictions"):
             left, right = st.columns(2)
-            number = left.selectbox("Version that made them", numbers, format_func=lambda n: f"v{n}")
+            number = left.selectbox(
+                "Version that made them",
+                numbers,
+                index=numbers.index(model.production_number) if model.production_number in numbers else 0,
+                format_func=lambda n: f"v{n}",
+            )
             preset = right.selectbox(
                 "File format", list(presets), format_func=presets.__getitem__, key="log_format"
             )
