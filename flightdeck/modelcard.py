@@ -18,7 +18,9 @@ from flightdeck.db import Database
 from flightdeck.orm import utcnow
 from flightdeck.registry import STAGE_LABELS, TASK_LABELS
 
-_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:$&])")
+# Special anywhere in CommonMark/GFM; list and heading markers only at the start of a line.
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]<>#|~&!])")
+_LINE_START = re.compile(r"^(\s*)([-+]|\d+[.)])", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -257,8 +259,11 @@ def build(db: Database, model_id: int, number: int) -> ModelCard:
 
 
 def escape_markdown(text: str) -> str:
-    """Backslash-escape Markdown's special characters, so text shows as it was written."""
-    return _MARKDOWN_SPECIALS.sub(r"\\\1", text).replace("\n", "  \n")
+    """Backslash-escape what Markdown would read as markup, so text shows as it was written and the
+    file stays readable as plain text."""
+    escaped = _MARKDOWN_SPECIALS.sub(r"\\\1", text)
+    escaped = _LINE_START.sub(lambda m: m.group(1) + m.group(2)[:-1] + "\\" + m.group(2)[-1], escaped)
+    return escaped.replace("\n", "  \n")
 
 
 def _cell(text: str) -> str:

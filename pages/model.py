@@ -170,7 +170,10 @@ else:
         icon=":material/upload_file:",
     )
 
-tabs = dict(zip(tab_names, st.tabs(tab_names), strict=True))
+if opened := st.session_state.pop("model_tab_next", None):
+    st.session_state["model_tab"] = opened  # e.g. the evaluation of a version just uploaded
+# Tracked, so the open tab (and a refusal shown in it) survives the rerun a form submit causes.
+tabs = dict(zip(tab_names, st.tabs(tab_names, key="model_tab", on_change="rerun"), strict=True))
 
 
 # -- lifecycle actions ---------------------------------------------------------------------------
@@ -559,20 +562,25 @@ if "New version" in tabs:
                             db, user, model.id, upload, lambda f, m: bar.progress(min(f, 1.0), text=m)
                         )
                     except ingest.Rejected as rejected:
-                        status.update(label="The holdout has problems: nothing was stored.", state="error")
+                        status.update(
+                            label="The holdout has problems: nothing was stored.",
+                            state="error",
+                            expanded=True,
+                        )
                         st.error(rejected.summary(), icon=":material/error:")
                         st.dataframe(views.problems_frame(rejected.problems), hide_index=True)
                     except InvalidInput as invalid:
-                        status.update(label="Refused: nothing was stored.", state="error")
+                        status.update(label="Refused: nothing was stored.", state="error", expanded=True)
                         show_problems(invalid)
                     except FlightdeckError as error:
-                        status.update(label="Refused: nothing was stored.", state="error")
+                        status.update(label="Refused: nothing was stored.", state="error", expanded=True)
                         st.error(md(str(error)), icon=":material/block:")
                     else:
                         status.update(label=f"v{created.number} evaluated.", state="complete")
                         model_view.clear()
                         session.flash("success", f"v{created.number} uploaded and evaluated by Flightdeck.")
                         st.query_params["version"] = str(created.number)
+                        st.session_state["model_tab_next"] = "Evaluation"
                         st.rerun()
 
 if version is not None:

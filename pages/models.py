@@ -48,7 +48,7 @@ if user.has(Role.REVIEWER) and pending:
             )
 
 tabs = ["All models", "Register a model"] if can(user, "model.create") else ["All models"]
-browse, *create = st.tabs(tabs)
+browse, *create = st.tabs(tabs, key="models_tab", on_change="rerun")  # stays open across reruns
 
 with browse:
     left, middle, _ = st.columns([2, 2, 3])

@@ -69,7 +69,7 @@ versions = registry.list_versions(db, model_id)
 stamp = predictions.data_stamp(db, model_id)
 may_load = can(user, "prediction.ingest", model)
 names = ["Overview", "Loads"] + (["Upload predictions", "Upload outcomes"] if may_load else [])
-tabs = dict(zip(names, st.tabs(names), strict=True))
+tabs = dict(zip(names, st.tabs(names, key="predictions_tab", on_change="rerun"), strict=True))
 presets = {name: text for name, (text, _) in formats.PRESETS.items()}
 
 with tabs["Overview"]:
@@ -175,14 +175,14 @@ def load(run: object, file_name: str) -> None:
         try:
             result = run(lambda f, m: bar.progress(min(f, 1.0), text=m))  # type: ignore[operator]
         except ingest.Rejected as rejected:
-            status.update(label="Rejected: nothing was stored.", state="error")
+            status.update(label="Rejected: nothing was stored.", state="error", expanded=True)
             st.error(rejected.summary(), icon=":material/error:")
             st.dataframe(views.problems_frame(rejected.problems), hide_index=True, width="stretch")
         except InvalidInput as invalid:
-            status.update(label="Rejected: nothing was stored.", state="error")
+            status.update(label="Rejected: nothing was stored.", state="error", expanded=True)
             show_problems(invalid)
         except FlightdeckError as error:
-            status.update(label="Refused: nothing was stored.", state="error")
+            status.update(label="Refused: nothing was stored.", state="error", expanded=True)
             st.error(md(str(error)), icon=":material/block:")
         else:
             status.update(label="Loaded.", state="complete")
