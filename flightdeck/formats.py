@@ -169,7 +169,7 @@ def _number_pattern(fmt: SourceFormat) -> str:
     if fmt.thousands:
         t = re.escape(fmt.thousands)
         digits = rf"(?:\d{{1,3}}(?:{t}\d{{3}})+|\d+)"
-    number = rf"(?:{digits}(?:{d}\d+)?|{d}\d+)"
+    number = rf"(?:{digits}(?:{d}\d+)?|{d}\d+)(?:[eE][+-]?\d{{1,3}})?"  # 1.5e-05 as pandas and numpy write it
     return rf"[+-]?{number}|{number}-"  # a sign in front or SAP's minus behind, not both
 
 

@@ -176,3 +176,12 @@ def test_bad_holdout_rows_are_all_reported_with_row_and_column() -> None:
 def test_a_holdout_without_a_declared_feature_names_it() -> None:
     with pytest.raises(InvalidInput, match="lacks the column\\(s\\) basket_value_eur"):
         holdout_of(churn_frame(20).drop(columns=["basket_value_eur"]))
+
+
+def test_a_holdout_written_by_pandas_with_scientific_notation_reads_as_numbers() -> None:
+    frame = churn_frame(30)
+    frame["basket_value_eur"] = frame["basket_value_eur"] * 1e-7  # to_csv writes these as 1.2e-06
+    assert "e-0" in csv_bytes(frame).decode()
+    parsed = holdout_of(frame)
+    assert parsed.features.kinds["basket_value_eur"] == "numeric"
+    assert parsed.holdout.inputs["basket_value_eur"].to_numpy() == pytest.approx(frame["basket_value_eur"])
