@@ -42,6 +42,15 @@ def status_badge(status: Status) -> None:
     st.badge(status.label, icon=icon, color=colour)
 
 
+def metric_value(value: float | None, unit: str) -> str:
+    """Short enough for a metric card: the unit goes in the label unless it is %."""
+    return format_value(value, "%" if unit == "%" else "")
+
+
+def metric_label(label: str, unit: str) -> str:
+    return label if unit == "%" else f"{label} ({unit})"
+
+
 def status_text(status: Status) -> str:
     return f"{STATUS_STYLE[status.level][1]} {status.label}"
 
@@ -140,32 +149,50 @@ def _flat(fig: go.Figure, start: date, end: date, value: float, name: str, colou
     )
 
 
-def trajectory_figure(kpi: Kpi, actual: Series, start: date, end: date, title: str) -> go.Figure:
+def _trace(
+    fig: go.Figure, series: Series, last_day: date | None, name: str, colour: str, width: float, hover: str
+) -> None:
+    """A line for the complete periods and a hollow marker for one still in progress."""
+    whole, partial = monitoring.split_partial(series, last_day)
+    fig.add_scatter(
+        x=list(whole.periods),
+        y=list(whole.values),
+        name=name,
+        mode="lines",
+        line={"color": colour, "width": width},
+        hovertemplate=hover,
+        legendgroup=name,
+    )
+    if partial is not None and last_day is not None:
+        fig.add_scatter(
+            x=list(partial.periods),
+            y=list(partial.values),
+            name=f"{name}: {partial.grain} so far (to {last_day:%d %b})",
+            mode="markers",
+            marker={"color": "white", "line": {"color": colour, "width": 2}, "size": 9},
+            hovertemplate=hover,
+            legendgroup=name,
+            showlegend=False,
+        )
+
+
+def _hover(kpi: Kpi) -> str:
+    return "%{y:,.2f}" + ("%" if kpi.unit == "%" else f" {kpi.unit}")
+
+
+def trajectory_figure(
+    kpi: Kpi, actual: Series, start: date, end: date, title: str, last_day: date | None
+) -> go.Figure:
     """Actual against baseline, target trajectory and thresholds, in the KPI's unit."""
     fig = go.Figure()
-    hover = "%{y:,.2f}" + (" %" if kpi.unit == "%" else f" {kpi.unit}")
-    fig.add_scatter(
-        x=list(actual.periods),
-        y=list(actual.values),
-        name=f"Actual ({LABELS[actual.grain].lower()})",
-        mode="lines",
-        line={"color": PRIMARY, "width": 2},
-        hovertemplate=hover,
-    )
+    hover = _hover(kpi)
+    _trace(fig, actual, last_day, f"Actual ({LABELS[actual.grain].lower()})", PRIMARY, 2, hover)
     if kpi.baseline_value is not None:
-        _flat(
-            fig,
-            start,
-            end,
-            kpi.baseline_value,
-            f"Baseline {format_value(kpi.baseline_value, kpi.unit)}",
-            BASELINE,
-            "dot",
-        )
+        label = f"Baseline {format_value(kpi.baseline_value, kpi.unit)}"
+        _flat(fig, start, end, kpi.baseline_value, label, BASELINE, "dot")
     if monitoring.expected_on(kpi, end) is not None and kpi.target_date is not None:
-        points = sorted(
-            {start, end, *(d for d in (kpi.baseline_period, kpi.target_date) if d and start <= d <= end)}
-        )
+        marks = (d for d in (kpi.baseline_period, kpi.target_date) if d and start <= d <= end)
+        points = sorted({start, end, *marks})
         label = (
             f"Target trajectory to {format_value(kpi.target_value, kpi.unit)} by {kpi.target_date:%d %b %Y}"
         )
@@ -186,25 +213,19 @@ def trajectory_figure(kpi: Kpi, actual: Series, start: date, end: date, title: s
     return _layout(fig, title, actual.grain, kpi_label(kpi))
 
 
-def comparison_figure(kpi: Kpi, traces: dict[str, Series], title: str) -> go.Figure:
+def comparison_figure(kpi: Kpi, traces: dict[str, Series], title: str, last_day: date | None) -> go.Figure:
     """One line per segment, for drill-down and experiment arms."""
     fig = go.Figure()
     grain = "day"
     for i, (name, series) in enumerate(traces.items()):
         grain = series.grain
-        fig.add_scatter(
-            x=list(series.periods),
-            y=list(series.values),
-            name=name,
-            mode="lines",
-            line={"color": PALETTE[i % len(PALETTE)], "width": 1.6},
-        )
+        _trace(fig, series, last_day, name, PALETTE[i % len(PALETTE)], 1.6, _hover(kpi))
     return _layout(fig, title, grain, kpi_label(kpi), height=340)
 
 
 def difference_figure(kpi: Kpi, a: Series, b: Series, title: str) -> go.Figure:
     """a − b over their common periods, e.g. treatment − control."""
-    common = sorted(set(a.periods) & set(b.periods))
+    common = sorted(set(a.periods) & set(b.periods))  # complete periods only: callers split them
     av, bv = dict(zip(a.periods, a.values, strict=True)), dict(zip(b.periods, b.values, strict=True))
     fig = go.Figure()
     fig.add_scatter(

@@ -251,6 +251,27 @@ def _combine(aggregation: str, total: float, count: int, last: float) -> float:
     return float(last if aggregation == "last" else total)
 
 
+def bucket_end(start: date, grain: str) -> date:
+    """The last day of the week or month starting on `start` (the day itself for a day)."""
+    if grain == "week":
+        return start + timedelta(days=6)
+    if grain == "month":
+        following = date(start.year + start.month // 12, start.month % 12 + 1, 1)
+        return following - timedelta(days=1)
+    return start
+
+
+def split_partial(series: Series, last_day: date | None) -> tuple[Series, Series | None]:
+    """The complete periods, and the latest one apart when its data does not reach its end yet
+    (a week or month in progress would otherwise look like a sudden drop)."""
+    if not series.periods or last_day is None or series.grain == "day":
+        return series, None
+    if bucket_end(series.periods[-1], series.grain) <= last_day:
+        return series, None
+    whole = Series(series.node, series.grain, series.periods[:-1], series.values[:-1])
+    return whole, Series(series.node, series.grain, series.periods[-1:], series.values[-1:])
+
+
 def series(
     db: Database, kpi_id: int, nodes: list[str], grain: str, start: date, end: date
 ) -> dict[str, Series]:
@@ -425,7 +446,8 @@ def _status(reader: _Reader, kpi_id: int) -> Status:
     start = end if row.frequency == "month" else end - timedelta(days=WINDOW_DAYS - 1)
     points = reader.values(kpi_id, row.frequency, [TOTAL], start, end)[TOTAL]
     if not points:
-        return Status(kpi_id, "no_data", note="No data for the business as a whole yet.")
+        note = "Not assessed: observed only for segments (see them under Compare segments)."
+        return Status(kpi_id, "not_assessed", note=note)
     current = float(np.mean(list(points.values())))
     window = (min(points), end)
     has_plan = expected_on(row, end) is not None

@@ -253,30 +253,32 @@ with upload_tab:
                 )
             columns = preview.columns
             optional = ["", *columns]
+            # Widgets keyed by the file and how it was read: a new reading starts from new guesses.
+            layout = ingest.sha256("\x1f".join([preview.sha256, *columns]).encode())[:16]
             st.markdown("**Which column holds what**")
             a, b, c, d = st.columns(4)
             period = a.selectbox(
-                "Period", columns, index=columns.index(preview.mapping.period), key=f"map_p_{preview.sha256}"
+                "Period", columns, index=columns.index(preview.mapping.period), key=f"map_p_{layout}"
             )
             value = b.selectbox(
                 "Value",
                 columns,
                 index=columns.index(preview.mapping.value) if preview.mapping.value in columns else 0,
-                key=f"map_v_{preview.sha256}",
+                key=f"map_v_{layout}",
             )
             segment = c.selectbox(
                 "Segment (optional)",
                 optional,
                 index=optional.index(preview.mapping.segment),
                 format_func=lambda x: x or "— whole business",
-                key=f"map_s_{preview.sha256}",
+                key=f"map_s_{layout}",
             )
             unit = d.selectbox(
                 "Unit (optional)",
                 optional,
                 index=optional.index(preview.mapping.unit),
                 format_func=lambda x: x or "— not in the file",
-                key=f"map_u_{preview.sha256}",
+                key=f"map_u_{layout}",
             )
             mapping = ingest.ColumnMapping(period, value, segment, unit)
             left, middle, right = st.columns([1, 1, 2])

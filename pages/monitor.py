@@ -14,6 +14,8 @@ from components.kpi_views import (
     default_range,
     difference_figure,
     kpi_facts,
+    metric_label,
+    metric_value,
     status_badge,
     trajectory_figure,
     tree_dot,
@@ -101,46 +103,50 @@ def headline() -> None:
     for reason in status.reasons:
         st.caption(md(reason))
     cells = st.columns(5)
+    unit = kpi.unit
     window = f"{status.window[0]:%d %b} – {status.window[1]:%d %b %Y}" if status.window else "no data yet"
     cells[0].metric(
-        "Latest 28 days", format_value(status.current, kpi.unit), help=f"Mean over {window}.", border=True
+        metric_label("Latest 28 days", unit),
+        metric_value(status.current, unit),
+        help=f"Mean over {window}.",
+        border=True,
     )
+    ahead = None
     if status.expected is not None and status.current is not None:
         ahead = (status.current - status.expected) * (1 if kpi.up_is_good else -1)
-        cells[1].metric(
-            "Expected by now",
-            format_value(status.expected, kpi.unit),
-            delta=("+" if ahead >= 0 else "−")
-            + format_delta(abs(ahead), kpi.unit)
-            + (" ahead" if ahead >= 0 else " behind"),
-            delta_color="normal" if ahead >= 0 else "inverse",
-            delta_arrow="off",
-            border=True,
-        )
-    else:
-        cells[1].metric(
-            "Expected by now", "—", help="Set a baseline and a target to get a trajectory.", border=True
-        )
-    baseline = format_value(kpi.baseline_value, kpi.unit)
+    cells[1].metric(
+        metric_label("Expected by now", unit),
+        metric_value(status.expected, unit),
+        delta=None
+        if ahead is None
+        else f"{format_delta(abs(ahead), unit)} {'ahead' if ahead >= 0 else 'behind'}",
+        delta_color="normal" if ahead is None or ahead >= 0 else "inverse",
+        delta_arrow="off",
+        help="On the straight line from the baseline to the target."
+        if ahead is not None
+        else "Set a baseline and a target.",
+        border=True,
+    )
     cells[2].metric(
-        "Baseline",
-        baseline,
+        metric_label("Baseline", unit),
+        metric_value(kpi.baseline_value, unit),
         help=f"In {kpi.baseline_period:%b %Y}." if kpi.baseline_period else None,
         border=True,
     )
-    target = format_value(kpi.target_value, kpi.unit)
     cells[3].metric(
-        "Target", target, help=f"By {kpi.target_date:%d %b %Y}." if kpi.target_date else None, border=True
+        metric_label("Target", unit),
+        metric_value(kpi.target_value, unit),
+        help=f"By {kpi.target_date:%d %b %Y}." if kpi.target_date else None,
+        border=True,
     )
-    if status.gap_value_per_year is not None:
-        cells[4].metric(
-            f"Gap, {kpi.currency} a year",
-            format_money(status.gap_value_per_year, "", signed=True),
-            help="Ahead (+) or behind (−) the trajectory, times the money value of one unit, per year.",
-            border=True,
-        )
-    else:
-        cells[4].metric("Gap in money", "—", help="Set a money value per unit and a target.", border=True)
+    cells[4].metric(
+        f"Gap ({kpi.currency} a year)",
+        format_money(status.gap_value_per_year, "", signed=True),
+        help="Ahead (+) or behind (−) the trajectory, times the money value of one unit, per year."
+        if status.gap_value_per_year is not None
+        else "Set a money value per unit, a baseline and a target.",
+        border=True,
+    )
     if extent.last is None:
         return
     grain = grain_for(kpi.frequency)
@@ -149,7 +155,8 @@ def headline() -> None:
         st.warning("No data for the business as a whole in this period.", icon=":material/search_off:")
         return
     title = f"{kpi.name}: actual against baseline and target trajectory"
-    st.plotly_chart(trajectory_figure(kpi, total, start, end, title), width="stretch", key=f"main_{kpi.id}")
+    figure = trajectory_figure(kpi, total, start, end, title, extent.last)
+    st.plotly_chart(figure, width="stretch", key=f"main_{kpi.id}")
     if live:
         st.caption(
             f":material/sync: Live: checks for new values every {LIVE_SECONDS} s. "
@@ -181,6 +188,7 @@ if last is not None:
                     kpi,
                     {labels[c]: traces[c] for c in codes if traces[c].periods},
                     f"{kpi.name} by {level.lower()}",
+                    last,
                 )
                 st.plotly_chart(figure, width="stretch", key=f"drill_{kpi.id}_{path}")
                 table = pd.DataFrame(
@@ -215,15 +223,19 @@ if last is not None:
         if len(data.arms) == 2:
             grain = grain_for(kpi.frequency)
             arms = kpi_data.series(kpi.id, ("treatment", "control"), grain, start, end, stamp)
+            treatment, control = arms["treatment"], arms["control"]
             st.plotly_chart(
-                comparison_figure(
-                    kpi, {"Treatment": arms["treatment"], "Control": arms["control"]}, "Experiment arms"
-                ),
+                comparison_figure(kpi, {"Treatment": treatment, "Control": control}, "Experiment arms", last),
                 width="stretch",
                 key=f"arms_{kpi.id}",
             )
             st.plotly_chart(
-                difference_figure(kpi, arms["treatment"], arms["control"], "Treatment minus control"),
+                difference_figure(
+                    kpi,
+                    monitoring.split_partial(treatment, last)[0],
+                    monitoring.split_partial(control, last)[0],
+                    "Treatment minus control",
+                ),
                 width="stretch",
                 key=f"diff_{kpi.id}",
             )
@@ -244,9 +256,8 @@ if last is not None:
                 if picked:
                     grain = grain_for(kpi.frequency)
                     traces = kpi_data.series(kpi.id, tuple(picked), grain, start, end, stamp)
-                    figure = comparison_figure(
-                        kpi, {labels.get(s, s): traces[s] for s in picked}, "Selected segments"
-                    )
+                    shown = {labels.get(s, s): traces[s] for s in picked}
+                    figure = comparison_figure(kpi, shown, "Selected segments", last)
                     st.plotly_chart(figure, width="stretch", key=f"segments_{kpi.id}")
 
 goal_kpis = [k for k in every if k.goal_id == kpi.goal_id]
