@@ -47,7 +47,7 @@ DEMO_SOURCE = "greenway_erp"  # the demo's ERP, a SQLite file in the data folder
 DEMO_FILE = "greenway_erp.sqlite"
 _COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
 _WRITES = re.compile(
-    r"\b(insert|update|delete|merge|drop|alter|create|truncate|grant|revoke|copy|vacuum|attach|pragma|call|do)\b",
+    r"\b(insert|update|delete|merge|drop|alter|create|truncate|grant|revoke|copy|vacuum|attach|pragma|call|do|into|lock)\b",
     re.IGNORECASE,
 )
 
