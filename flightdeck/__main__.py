@@ -79,11 +79,12 @@ def _declared_format(args: argparse.Namespace) -> formats.SourceFormat:
     return fmt.with_(**{k: v for k, v in options.items() if v is not None})
 
 
-def _ingest_kpi(db: Database, args: argparse.Namespace) -> None:
+def _ingest_kpi(db: Database, args: argparse.Namespace) -> int:
     """Load a file into a KPI through the same validation as an upload; exit 1 if nothing loaded."""
     path: Path = args.file
     if not path.is_file():
-        raise SystemExit(f"error: no such file: {path}")
+        print(f"error: no such file: {path}", file=sys.stderr)
+        return 1
     kpi = kpis.get_kpi_by_key(db, args.kpi_key)
     ingest.check_size(db, path.stat().st_size, path.name)
     data = path.read_bytes()
@@ -119,13 +120,14 @@ def _ingest_kpi(db: Database, args: argparse.Namespace) -> None:
         if args.report:
             args.report.write_bytes(rejected.report_csv())
             print(f"The full report is in {args.report}.", file=sys.stderr)
-        raise SystemExit(1) from None
+        return 1
     print(result.summary())
     for alert in result.alerts:
         print(f"alert: {alert}")
+    return 0
 
 
-def _sync(db: Database, args: argparse.Namespace) -> None:
+def _sync(db: Database, args: argparse.Namespace) -> int:
     """Pull every attached SQL query (or one KPI's), for cron; exit 1 if any failed."""
     if args.kpi:
         outcomes = [sources.sync(db, None, kpis.get_kpi_by_key(db, args.kpi).id)]
@@ -135,8 +137,7 @@ def _sync(db: Database, args: argparse.Namespace) -> None:
         print(f"{'ok' if outcome.ok else 'FAILED':6} {outcome.kpi_name}: {outcome.message}")
     if not outcomes:
         print("No KPI has a SQL query attached.")
-    if any(not o.ok for o in outcomes):
-        raise SystemExit(1)
+    return 1 if any(not o.ok for o in outcomes) else 0
 
 
 def _deliver_alerts(db: Database, _args: argparse.Namespace) -> None:
@@ -214,13 +215,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     db = Database(load_settings())
     try:
-        args.run(db, args)
+        code = args.run(db, args)  # commands that can fail without an error return 1
     except FlightdeckError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     finally:
         db.dispose()
-    return 0
+    return code or 0
 
 
 if __name__ == "__main__":
