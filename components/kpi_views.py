@@ -344,7 +344,9 @@ def kpi_form(
                 format_func=lambda i: "—" if i is None else names[i],
             )
         else:
-            st.caption("Add drivers to this KPI (set their “Driver of”) to compute it from them.")
+            st.caption(
+                "Once it has drivers (KPIs whose “Driver of” names it), a KPI can be computed from them."
+            )
 
         st.markdown("**Plan and value**")
         p1, p2, p3, p4 = st.columns(4)

@@ -66,7 +66,8 @@ def connection_form(key: str, current: sources.Connection | None) -> sources.Con
         description = st.text_area(
             "Description", value=current.description if current else "", max_chars=2000
         )
-        if not st.form_submit_button("Save connection", type="primary", icon=":material/save:"):
+        label = "Save connection" if current else "Add connection"
+        if not st.form_submit_button(label, type="primary", icon=":material/save:"):
             return None
     return sources.ConnectionDraft(name, description, int(timeout), int(cap))
 

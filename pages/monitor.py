@@ -29,6 +29,7 @@ from flightdeck.monitoring import format_delta, format_money, format_value
 
 LIVE_SECONDS = 5
 AUTO_WEEKLY_AFTER_DAYS = 92  # beyond a quarter, weekly values read better than daily noise
+URGENCY = ("off_track", "at_risk", "on_track", "not_assessed", "no_data")
 GRAIN_OPTIONS = {"auto": "Auto", "day": "Day", "week": "Week", "month": "Month"}
 
 user = guard("monitor")
@@ -42,8 +43,10 @@ if not every:
 ordered = [node.kpi for root in kpis.tree(every) for node in root.walk()]  # goal by goal, tree order
 by_key = {k.key: k for k in ordered}
 names = {k.id: k.name for k in every}
-owned = [k for k in ordered if k.parent_id is None and user.id in k.owner_ids]
-favourite = (owned or [k for k in ordered if k.parent_id is None] or ordered)[0].key
+roots = [k for k in ordered if k.parent_id is None]
+candidates = [k for k in roots if user.id in k.owner_ids] or roots or ordered
+urgency = kpi_data.statuses(tuple(k.id for k in candidates), stamp)
+favourite = min(candidates, key=lambda k: URGENCY.index(urgency[k.id].level)).key  # the worst first
 
 top = st.columns([3, 2, 1, 1], vertical_alignment="bottom")
 keys = list(by_key)
