@@ -15,7 +15,6 @@ import streamlit as st
 from components.navigation import BY_KEY
 from components.text import md, when
 from flightdeck import evaluation, registry
-from flightdeck.errors import Problem
 from flightdeck.evaluation import ErrorValues, ValueCurve
 from flightdeck.registry import STAGE_LABELS, Deployment, ModelVersion
 
@@ -318,15 +317,3 @@ def docs_form(key: str, base: registry.ModelVersion | None) -> registry.VersionD
 def money(value: float, currency: str) -> str:
     sign = "−" if value < 0 else ""
     return f"{sign}{currency} {abs(value):,.0f}"
-
-
-def problems_frame(problems: Sequence[Problem]) -> pd.DataFrame:
-    """A rejected file's problems as the report table: row, column, value, reason."""
-    return pd.DataFrame(
-        {
-            "Row": [p.row for p in problems],
-            "Column": [p.field for p in problems],
-            "Value": [p.value for p in problems],
-            "Reason": [p.message for p in problems],
-        }
-    )

@@ -6,7 +6,6 @@ import argparse
 import getpass
 import sys
 from pathlib import Path
-from typing import NoReturn
 
 from flightdeck import alerts, demo, formats, ingest, kpis, predictions, registry, sources, users
 from flightdeck.config import load_settings
@@ -80,57 +79,65 @@ def _declared_format(args: argparse.Namespace) -> formats.SourceFormat:
     return fmt.with_(**{k: v for k, v in options.items() if v is not None})
 
 
-def _exit_rejected(rejected: ingest.Rejected, report: Path | None) -> NoReturn:
-    """Print the first problems (and write the whole report when asked), then exit 1."""
+def _report_rejected(rejected: ingest.Rejected, report: Path | None) -> int:
+    """Print the first problems (and write the whole report when asked); the exit code is 1."""
     print(f"error: {rejected.summary()}", file=sys.stderr)
     for problem in rejected.problems[:20]:
         print(f"  row {problem.row}, {problem.field} = {problem.value!r}: {problem.message}", file=sys.stderr)
     if report:
         report.write_bytes(rejected.report_csv())
         print(f"The full report is in {report}.", file=sys.stderr)
-    raise SystemExit(1)
+    return 1
 
 
-def _read_file(db: Database, path: Path) -> bytes:
+def _read_file(db: Database, path: Path) -> bytes | None:
     if not path.is_file():
-        raise SystemExit(f"error: no such file: {path}")
+        print(f"error: no such file: {path}", file=sys.stderr)
+        return None
     ingest.check_size(db, path.stat().st_size, path.name)
     return path.read_bytes()
 
 
-def _ingest_predictions(db: Database, args: argparse.Namespace) -> None:
+def _ingest_predictions(db: Database, args: argparse.Namespace) -> int:
     """A prediction log of one model version, through the upload page's validation."""
     model = registry.get_model_by_key(db, args.model_key)
     data = _read_file(db, args.file)
+    if data is None:
+        return 1
     try:
         result = predictions.ingest_predictions(
             db, None, model.id, args.version, data, args.file.name, _declared_format(args),
             source="cli", force=args.force,
         )  # fmt: skip
     except ingest.Rejected as rejected:
-        _exit_rejected(rejected, args.report)
+        return _report_rejected(rejected, args.report)
     print(f"{model.name} v{args.version}: {result.summary()}")
+    return 0
 
 
-def _ingest_outcomes(db: Database, args: argparse.Namespace) -> None:
+def _ingest_outcomes(db: Database, args: argparse.Namespace) -> int:
     """Outcomes of a model, joined to its logged predictions by subject key and time."""
     model = registry.get_model_by_key(db, args.model_key)
     data = _read_file(db, args.file)
+    if data is None:
+        return 1
     try:
         result = predictions.ingest_outcomes(
             db, None, model.id, data, args.file.name, _declared_format(args),
             horizon_days=args.horizon_days, source="cli", force=args.force,
         )  # fmt: skip
     except ingest.Rejected as rejected:
-        _exit_rejected(rejected, args.report)
+        return _report_rejected(rejected, args.report)
     print(f"{model.name}: {result.summary()}")
+    return 0
 
 
-def _ingest_kpi(db: Database, args: argparse.Namespace) -> None:
+def _ingest_kpi(db: Database, args: argparse.Namespace) -> int:
     """Load a file into a KPI through the same validation as an upload; exit 1 if nothing loaded."""
     path: Path = args.file
     if not path.is_file():
-        raise SystemExit(f"error: no such file: {path}")
+        print(f"error: no such file: {path}", file=sys.stderr)
+        return 1
     kpi = kpis.get_kpi_by_key(db, args.kpi_key)
     ingest.check_size(db, path.stat().st_size, path.name)
     data = path.read_bytes()
@@ -157,13 +164,14 @@ def _ingest_kpi(db: Database, args: argparse.Namespace) -> None:
             force=args.force,
         )
     except ingest.Rejected as rejected:
-        _exit_rejected(rejected, args.report)
+        return _report_rejected(rejected, args.report)
     print(result.summary())
     for alert in result.alerts:
         print(f"alert: {alert}")
+    return 0
 
 
-def _sync(db: Database, args: argparse.Namespace) -> None:
+def _sync(db: Database, args: argparse.Namespace) -> int:
     """Pull every attached SQL query (or one KPI's), for cron; exit 1 if any failed."""
     if args.kpi:
         outcomes = [sources.sync(db, None, kpis.get_kpi_by_key(db, args.kpi).id)]
@@ -173,8 +181,7 @@ def _sync(db: Database, args: argparse.Namespace) -> None:
         print(f"{'ok' if outcome.ok else 'FAILED':6} {outcome.kpi_name}: {outcome.message}")
     if not outcomes:
         print("No KPI has a SQL query attached.")
-    if any(not o.ok for o in outcomes):
-        raise SystemExit(1)
+    return 1 if any(not o.ok for o in outcomes) else 0
 
 
 def _deliver_alerts(db: Database, _args: argparse.Namespace) -> None:
@@ -280,13 +287,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     db = Database(load_settings())
     try:
-        args.run(db, args)
+        code = args.run(db, args)  # commands that can fail without an error return 1
     except FlightdeckError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     finally:
         db.dispose()
-    return 0
+    return code or 0
 
 
 if __name__ == "__main__":

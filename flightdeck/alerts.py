@@ -400,7 +400,7 @@ def _attempt(db: Database, delivery_id: int, url: str, post: Poster) -> PostResu
 def deliver_pending(
     db: Database,
     *,
-    post: Poster = post_json,
+    post: Poster | None = None,
     sleep: Callable[[float], None] = time.sleep,
     limit: int = 100,
 ) -> DeliveryReport:
@@ -409,6 +409,7 @@ def deliver_pending(
     url = webhook_url(db.settings)
     if url is None:
         return DeliveryReport(0, 0, 0)
+    post = post or post_json
     delivered = failed = 0
     for delivery_id in _claim(db, utcnow(), limit):
         result = PostResult(False, None, "not attempted")
@@ -436,7 +437,7 @@ def deliver_pending(
     return DeliveryReport(delivered, failed, pending or 0)
 
 
-def dispatch(db: Database, post: Poster = post_json) -> threading.Thread | None:
+def dispatch(db: Database, post: Poster | None = None) -> threading.Thread | None:
     """Deliver in the background, so neither an ingest nor a page ever waits for the webhook."""
     if webhook_url(db.settings) is None:
         return None
@@ -447,7 +448,7 @@ def dispatch(db: Database, post: Poster = post_json) -> threading.Thread | None:
     return worker
 
 
-def _deliver_quietly(db: Database, post: Poster) -> None:
+def _deliver_quietly(db: Database, post: Poster | None) -> None:
     try:
         deliver_pending(db, post=post)
     except Exception:  # a background thread has nobody to raise to; the deliveries stay pending

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import warnings
 from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -432,48 +433,74 @@ def read_table(data: bytes, file_name: str, fmt: SourceFormat, nrows: int | None
         return _read_excel(data, nrows)
     text, encoding = decode(data, fmt.encoding)
     delimiter = sniff_delimiter(text) if fmt.delimiter == "auto" else fmt.delimiter
+    header = next(csv.reader(io.StringIO(text.split("\n", 1)[0]), delimiter=delimiter), [])
     try:
-        frame = pd.read_csv(
-            io.StringIO(text),
-            sep=delimiter,
-            dtype="str",
-            keep_default_na=False,
-            na_values=[],
-            skip_blank_lines=False,
-            nrows=nrows,
-            engine="c",
-        )
+        with warnings.catch_warnings():
+            # With index_col=False pandas would drop a first row's extra fields with a warning.
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(
+                io.StringIO(text),
+                sep=delimiter,
+                dtype="str",
+                keep_default_na=False,
+                na_values=[],
+                skip_blank_lines=False,
+                index_col=False,
+                nrows=nrows,
+                engine="c",
+            )
     except pd.errors.EmptyDataError:
         raise InvalidInput(Problem("file", f"The file '{file_name}' has no header row.")) from None
     except pd.errors.ParserError as error:
         raise InvalidInput(_bad_line(str(error))) from None
-    return _table(frame, encoding, delimiter, "csv")
+    except pd.errors.ParserWarning:
+        raise InvalidInput(_too_many_fields(2, len(header))) from None
+    return _table(frame, header, encoding, delimiter, "csv")
+
+
+def _too_many_fields(line: int, expected: int) -> Problem:
+    return Problem(
+        "file",
+        f"Line {line} has more fields than the header's {expected}: check the delimiter and quoting.",
+        row=line,
+    )
 
 
 def _read_excel(data: bytes, nrows: int | None) -> Table:
     try:
+        workbook = io.BytesIO(data)
+        header = pd.read_excel(workbook, sheet_name=0, header=None, nrows=1, dtype=object).iloc[0].tolist()
         frame = pd.read_excel(io.BytesIO(data), sheet_name=0, dtype=object, nrows=nrows, engine="openpyxl")
     except Exception as error:  # noqa: BLE001 - openpyxl raises many kinds for a damaged file
         raise InvalidInput(
             Problem("file", f"The file cannot be read as an Excel workbook: {error}")
         ) from None
     frame = frame.map(lambda v: v.strip() if isinstance(v, str) else v)
-    return _table(frame, "", "", "excel")
+    return _table(frame, ["" if is_blank(h) else str(h) for h in header], "", "", "excel")
 
 
-def _table(frame: pd.DataFrame, encoding: str, delimiter: str, kind: str) -> Table:
-    columns = [str(c).strip() for c in frame.columns]
+def _table(frame: pd.DataFrame, header: list[str], encoding: str, delimiter: str, kind: str) -> Table:
+    """Check the header as written (pandas renames a repeated 'a' to 'a.1'), drop empty unnamed
+    columns (a trailing delimiter), and number the rows as a spreadsheet does."""
+    names = [str(h).strip() for h in header]
+    if len(names) != len(frame.columns):
+        names = [str(c).strip() for c in frame.columns]
+    keep = [
+        bool(name) or not _blank_cells(frame[column]).all()
+        for name, column in zip(names, frame.columns, strict=True)
+    ]
     problems = []
-    if any(not c or c.startswith("Unnamed: ") for c in columns):
-        problems.append(Problem("file", "A column has no name in the header row."))
-    for name in sorted({c for c in columns if c and columns.count(c) > 1}):
+    if not all(bool(name) for name, kept in zip(names, keep, strict=True) if kept):
+        problems.append(Problem("file", "A column with values has no name in the header row."))
+    for name in sorted({n for n in names if n and names.count(n) > 1}):
         problems.append(Problem("file", f"The column '{name}' appears twice in the header row."))
     if problems:
         raise InvalidInput(problems)
-    frame.columns = columns
+    frame = frame.loc[:, keep]
+    frame.columns = [n for n, kept in zip(names, keep, strict=True) if kept]
     rows = np.arange(2, len(frame) + 2)
     blank = np.ones(len(frame), dtype=bool)
-    for name in columns:
+    for name in frame.columns:
         blank &= _blank_cells(frame[name])
     if blank.any():
         frame, rows = frame[~blank].reset_index(drop=True), rows[~blank]

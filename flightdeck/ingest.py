@@ -196,7 +196,7 @@ def preview(db: Database, kpi_id: int | None, data: bytes, file_name: str, fmt: 
         with db.read() as session:
             prior = _prior(session, kpi_id, digest)
     head = table.frame.copy()
-    head.insert(0, "row", table.rows)
+    head.insert(0, "Row", table.rows)
     return Preview(
         file_name=file_name,
         size=len(data),

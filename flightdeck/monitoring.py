@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Protocol
 
 import numpy as np
 from sqlalchemy import case, func, literal, select
@@ -28,7 +29,7 @@ from flightdeck.context import EXPERIMENT_ARMS, Hierarchy, HierarchyNode, hierar
 from flightdeck.db import Database
 from flightdeck.errors import NotFound
 from flightdeck.formats import day, period_start
-from flightdeck.orm import IngestBatchRow, KpiRow, ObservationRow, RollupRow
+from flightdeck.orm import HierarchyRow, IngestBatchRow, KpiRow, ObservationRow, RollupRow
 
 GRAINS = ("day", "week", "month")
 GRAIN_DAYS = {"day": 1, "week": 7, "month": 30.44}
@@ -250,6 +251,27 @@ def _combine(aggregation: str, total: float, count: int, last: float) -> float:
     return float(last if aggregation == "last" else total)
 
 
+def bucket_end(start: date, grain: str) -> date:
+    """The last day of the week or month starting on `start` (the day itself for a day)."""
+    if grain == "week":
+        return start + timedelta(days=6)
+    if grain == "month":
+        following = date(start.year + start.month // 12, start.month % 12 + 1, 1)
+        return following - timedelta(days=1)
+    return start
+
+
+def split_partial(series: Series, last_day: date | None) -> tuple[Series, Series | None]:
+    """The complete periods, and the latest one apart when its data does not reach its end yet
+    (a week or month in progress would otherwise look like a sudden drop)."""
+    if not series.periods or last_day is None or series.grain == "day":
+        return series, None
+    if bucket_end(series.periods[-1], series.grain) <= last_day:
+        return series, None
+    whole = Series(series.node, series.grain, series.periods[:-1], series.values[:-1])
+    return whole, Series(series.node, series.grain, series.periods[-1:], series.values[-1:])
+
+
 def series(
     db: Database, kpi_id: int, nodes: list[str], grain: str, start: date, end: date
 ) -> dict[str, Series]:
@@ -303,11 +325,17 @@ def breakdown(db: Database, kpi_id: int, node: str) -> list[HierarchyNode]:
 
 
 def data_stamp(db: Database) -> tuple[int, str]:
-    """Changes whenever any KPI data or definition changes, in any process: a cache key."""
+    """Changes whenever KPI data, a KPI or a hierarchy changes, in any process: a cache key.
+    One round trip of three indexed lookups."""
     with db.read() as session:
-        batch = session.scalar(select(func.max(IngestBatchRow.id))) or 0
-        edited = session.scalar(select(func.max(KpiRow.updated_at)))
-    return batch, edited.isoformat() if edited else ""
+        batch, kpi_edit, hierarchy_edit = session.execute(
+            select(
+                select(func.max(IngestBatchRow.id)).scalar_subquery(),
+                select(func.max(KpiRow.updated_at)).scalar_subquery(),
+                select(func.max(HierarchyRow.updated_at)).scalar_subquery(),
+            )
+        ).one()
+    return batch or 0, f"{kpi_edit}|{hierarchy_edit}"
 
 
 # -- status ------------------------------------------------------------------------------------
@@ -337,7 +365,16 @@ class Status:
         return tuple(r for r in (self.threshold_reason, self.trajectory_reason, self.note) if r)
 
 
-def expected_on(row: KpiRow, day: date) -> float | None:
+class Plan(Protocol):
+    """What a trajectory needs: a KPI's row or its view."""
+
+    baseline_value: float | None
+    baseline_period: date | None
+    target_value: float | None
+    target_date: date | None
+
+
+def expected_on(row: Plan, day: date) -> float | None:
     """The target trajectory: a straight line from baseline to target, flat beyond either end."""
     start, end = row.baseline_period, row.target_date
     if row.baseline_value is None or row.target_value is None or start is None or end is None:
@@ -360,6 +397,18 @@ def format_value(value: float | None, unit: str) -> str:
     digits = 2 if abs(value) < 100 else 0
     number = f"{value:,.{digits}f}"
     return f"{number}%" if unit == "%" else f"{number} {unit}".strip()
+
+
+def format_money(value: float | None, currency: str, signed: bool = False) -> str:
+    """Compact money: +51 k EUR, 1.3 M EUR."""
+    if value is None or not np.isfinite(value):
+        return "—"
+    sign = ("+" if value >= 0 else "−") if signed else ("−" if value < 0 else "")
+    size = abs(value)
+    number = (
+        f"{size / 1e6:,.1f} M" if size >= 1e6 else f"{size / 1e3:,.0f} k" if size >= 1e4 else f"{size:,.0f}"
+    )
+    return f"{sign}{number} {currency}".strip()
 
 
 def format_delta(value: float, unit: str) -> str:
@@ -391,18 +440,20 @@ def _trajectory(row: KpiRow, current: float, expected: float) -> tuple[str | Non
 
 def _status(reader: _Reader, kpi_id: int) -> Status:
     row = reader.kpi(kpi_id)
-    has_plan = expected_on(row, row.target_date or date.min) is not None
-    if row.warning_threshold is None and row.critical_threshold is None and not has_plan:
-        return Status(kpi_id, "not_assessed", note="Set thresholds or a baseline and target to assess it.")
     end = reader.latest(kpi_id)
     if end is None:
         return Status(kpi_id, "no_data", note="No data has been loaded yet.")
     start = end if row.frequency == "month" else end - timedelta(days=WINDOW_DAYS - 1)
     points = reader.values(kpi_id, row.frequency, [TOTAL], start, end)[TOTAL]
     if not points:
-        return Status(kpi_id, "no_data", note="No data for the business as a whole yet.")
+        note = "Not assessed: observed only for segments (see them under Compare segments)."
+        return Status(kpi_id, "not_assessed", note=note)
     current = float(np.mean(list(points.values())))
     window = (min(points), end)
+    has_plan = expected_on(row, end) is not None
+    if row.warning_threshold is None and row.critical_threshold is None and not has_plan:
+        note = "Not assessed: set thresholds or a baseline and target."
+        return Status(kpi_id, "not_assessed", current, window, note=note)
     threshold, threshold_reason = _threshold(row, current)
     expected = expected_on(row, window[0] + (window[1] - window[0]) / 2)
     trajectory = behind = gap_value = None

@@ -47,7 +47,7 @@ DEMO_SOURCE = "greenway_erp"  # the demo's ERP, a SQLite file in the data folder
 DEMO_FILE = "greenway_erp.sqlite"
 _COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
 _WRITES = re.compile(
-    r"\b(insert|update|delete|merge|drop|alter|create|truncate|grant|revoke|copy|vacuum|attach|pragma|call|do)\b",
+    r"\b(insert|update|delete|merge|drop|alter|create|truncate|grant|revoke|copy|vacuum|attach|pragma|call|do|into|lock)\b",
     re.IGNORECASE,
 )
 
@@ -187,6 +187,25 @@ def save_connection(
             after=new,
         )
         return _connection_view(db.settings, row)
+
+
+def test_connection(db: Database, actor: User, connection_id: int) -> str:
+    """Open the connection read-only and run `SELECT 1`: what an admin checks after configuring it."""
+    authorize(actor, "source.manage", entity=f"sql connection {connection_id}")
+    with db.read() as session:
+        row = session.get(SqlConnectionRow, connection_id)
+        if row is None:
+            raise NotFound("Connection", connection_id)
+        name, timeout = row.name, row.timeout_seconds
+    url = source_url(db.settings, name)
+    if url is None:
+        raise InvalidInput(
+            Problem("connection", f"No URL: set {env_name(name)} or [sources.{name}] url in the secrets.")
+        )
+    started = time.perf_counter()
+    run_select(url, "SELECT 1 AS ok", {}, timeout, 1)
+    dialect = make_url(url).get_backend_name()
+    return f"Connected to {dialect} read-only in {(time.perf_counter() - started) * 1000:.0f} ms."
 
 
 # -- running a query read-only -------------------------------------------------------------------

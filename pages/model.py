@@ -12,6 +12,7 @@ from components.edit_pin import EditPin
 from components.feedback import show_problems
 from components.guard import guard
 from components.navigation import BY_KEY
+from components.problem_report import problem_report
 from components.runtime import database
 from components.text import day, md, when
 from flightdeck import audit, context, formats, ingest, kpis, modelcard, registry
@@ -567,8 +568,7 @@ if "New version" in tabs:
                             state="error",
                             expanded=True,
                         )
-                        st.error(rejected.summary(), icon=":material/error:")
-                        st.dataframe(views.problems_frame(rejected.problems), hide_index=True)
+                        problem_report(rejected, holdout.name, "holdout")
                     except InvalidInput as invalid:
                         status.update(label="Refused: nothing was stored.", state="error", expanded=True)
                         show_problems(invalid)

@@ -9,6 +9,7 @@ from components import model_views as views
 from components import session
 from components.feedback import show_problems
 from components.guard import guard
+from components.problem_report import problem_report
 from components.runtime import database
 from components.text import md, when
 from flightdeck import evaluation, formats, ingest, predictions, registry
@@ -176,8 +177,7 @@ def load(run: object, file_name: str) -> None:
             result = run(lambda f, m: bar.progress(min(f, 1.0), text=m))  # type: ignore[operator]
         except ingest.Rejected as rejected:
             status.update(label="Rejected: nothing was stored.", state="error", expanded=True)
-            st.error(rejected.summary(), icon=":material/error:")
-            st.dataframe(views.problems_frame(rejected.problems), hide_index=True, width="stretch")
+            problem_report(rejected, file_name, "log")
         except InvalidInput as invalid:
             status.update(label="Rejected: nothing was stored.", state="error", expanded=True)
             show_problems(invalid)

@@ -28,7 +28,7 @@ FORMULAS = ("none", "sum", "mean", "ratio")
 FREQUENCIES = ("day", "week", "month")
 SOURCES = ("upload", "sql", "manual")
 ROLLUP_GRAINS = ("week", "month")
-BATCH_SOURCES = ("upload", "cli", "sql", "demo")
+BATCH_SOURCES = ("upload", "cli", "sql", "manual", "demo")
 
 
 class KpiRow(Versioned, Base):

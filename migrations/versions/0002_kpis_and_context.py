@@ -250,7 +250,8 @@ def upgrade() -> None:
         sa.Column("loaded_by_name", sa.String(length=120), nullable=False),
         sa.Column("loaded_at", sa.DateTime(), nullable=False),
         sa.CheckConstraint(
-            "source IN ('upload', 'cli', 'sql', 'demo')", name=op.f("ck_ingest_batches_source_known")
+            "source IN ('upload', 'cli', 'sql', 'manual', 'demo')",
+            name=op.f("ck_ingest_batches_source_known"),
         ),
         sa.ForeignKeyConstraint(
             ["kpi_id"], ["kpis.id"], name=op.f("fk_ingest_batches_kpi_id_kpis"), ondelete="CASCADE"

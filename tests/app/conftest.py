@@ -46,6 +46,8 @@ def demo_db(demo_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     """A private copy of the demo workspace, which the app under test also opens."""
     path = tmp_path / "flightdeck.db"
     shutil.copy(demo_template, path)
+    for extra in demo_template.parent.glob("*.sqlite"):  # the demo's own source databases (its ERP)
+        shutil.copy(extra, tmp_path / extra.name)
     url = f"sqlite:///{path}"
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("FLIGHTDECK_DATA_DIR", str(tmp_path))

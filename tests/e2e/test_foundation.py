@@ -8,15 +8,26 @@ from playwright.sync_api import Page, expect
 from flightdeck.demo import DEMO_PASSWORD
 from tests.e2e.conftest import settle, sidebar_links, sign_in
 
-EVERYONE = ["Home", "Goals", "My account", "Sign out"]
-ADMIN = ["Home", "Goals", "Users", "Audit trail", "My account", "Sign out"]
+EVERYONE = ["Home", "Goals", "KPIs", "Business context", "KPI monitoring", "Alerts", "My account", "Sign out"]
+OWNER = [
+    "Home",
+    "Goals",
+    "KPIs",
+    "Business context",
+    "Load data",
+    "KPI monitoring",
+    "Alerts",
+    "My account",
+    "Sign out",
+]
+ADMIN = [*OWNER[:-2], "Users", "Audit trail", "SQL sources", "My account", "Sign out"]
 
 
 @pytest.mark.parametrize(
     ("username", "expected"),
     [
         ("victor", EVERYONE),
-        ("bianca", EVERYONE),
+        ("bianca", OWNER),
         ("dana", EVERYONE),
         ("rita", EVERYONE),
         ("kenji", EVERYONE),

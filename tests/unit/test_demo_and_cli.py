@@ -59,6 +59,7 @@ def test_demo_reset_rebuilds_from_scratch(db: Database) -> None:
 @pytest.fixture
 def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("FLIGHTDECK_DATA_DIR", str(tmp_path))  # the demo writes its ERP file there
     return tmp_path
 
 
