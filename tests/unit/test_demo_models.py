@@ -1,0 +1,46 @@
+"""The demo's model story holds what the issue promises, on the dates of the demo calendar."""
+
+from datetime import timedelta
+
+import numpy as np
+
+from flightdeck import demo, predictions, registry
+from flightdeck.db import Database
+from flightdeck.demo_models import CHURN, DRIFT_DAYS, FORECAST, INVOICE
+
+
+def test_the_demo_models_tell_the_story(db: Database) -> None:
+    demo.seed(db)
+    story = demo.story()
+    churn = registry.get_model_by_key(db, CHURN)
+    v2, v1 = registry.list_versions(db, churn.id)
+    assert (v1.stage, v2.stage) == ("production", "in_review")
+    assert registry.in_production_on(db, churn.id, story.churn_v1_live).version_number == 1
+    assert registry.in_production_on(db, churn.id, story.churn_v1_live - timedelta(days=1)) is None
+    assert v1.evaluation["metrics"]["roc_auc"] > v1.evaluation["baseline"]["roc_auc"]
+    assert v2.evaluation["metrics"]["roc_auc"] > v1.evaluation["metrics"]["roc_auc"]
+    assert (v1.profile_source, v2.profile_source) == ("reference", "holdout")
+    assert churn.error_values is not None
+    assert set(churn.author_names) == {"Dana Okafor"}
+
+    forecast = registry.get_model_by_key(db, FORECAST)
+    served = registry.in_production_on(db, forecast.id, story.forecast_live)
+    assert served is not None
+    assert "North" in served.scope
+    assert registry.in_production_on(db, forecast.id, story.forecast_live - timedelta(days=1)) is None
+    assert not registry.list_versions(db, forecast.id)[0].unmapped
+
+    [invoice] = registry.list_versions(db, registry.get_model_by_key(db, INVOICE).id)
+    assert invoice.stage == "draft"
+    assert {"line_count", "days_to_due", "vendor_history_score"} <= set(invoice.unmapped)
+
+    for model in (churn, forecast):
+        live = predictions.live_performance(db, model.id)
+        assert live.predictions > 0
+        assert 0 < live.joined < live.predictions  # outcomes for part of the period
+    daily = predictions.feature_daily(db, forecast.id, "temperature_c")
+    recent, before = daily["mean"].iloc[-DRIFT_DAYS:], daily["mean"].iloc[-3 * DRIFT_DAYS : -DRIFT_DAYS]
+    p95 = registry.get_profile(db, registry.list_versions(db, forecast.id)[0].id)["temperature_c"][
+        "quantiles"
+    ]["p95"]
+    assert np.mean(recent) > p95 > np.mean(before)  # a heatwave beyond the training range
