@@ -169,6 +169,7 @@ def train(rng: np.random.Generator) -> dict[str, tuple[Pipeline, pd.DataFrame, p
 
 
 def _upload(
+    name: str,
     model: Pipeline,
     features: list[str],
     holdout: pd.DataFrame,
@@ -178,13 +179,13 @@ def _upload(
     reference: pd.DataFrame | None = None,
 ) -> registry.VersionUpload:
     return registry.VersionUpload(
-        artifact=registry.Upload(f"{type(model).__name__.lower()}.skops", sio.dumps(model)),
+        artifact=registry.Upload(f"{name}.skops", sio.dumps(model)),
         holdout=registry.Upload(
-            "holdout.csv", _csv(holdout[list(dict.fromkeys([*features, target, segment]))])
+            f"{name}_holdout.csv", _csv(holdout[list(dict.fromkeys([*features, target, segment]))])
         ),
         target=target,
         segment_column=segment,
-        reference=registry.Upload("training_sample.csv", _csv(reference[features]))
+        reference=registry.Upload(f"{name}_training_sample.csv", _csv(reference[features]))
         if reference is not None
         else None,
         docs=docs,
@@ -330,10 +331,8 @@ def seed(db: Database, people: dict[str, User]) -> None:
         training_date=s.churn_v1_live - timedelta(days=50),
         training_reference="git: greenway/churn-model@4f2a9c1; data: crm.member_features 2024-Q4 snapshot",
     )
-    v1 = registry.create_version(
-        db, dana, churn.id, _upload(model, CHURN_FEATURES, holdout, "churned_8w", "region", docs, sample),
-        now=_at(s.churn_v1_live - timedelta(days=40)),
-    )  # fmt: skip
+    upload = _upload("churn_v1", model, CHURN_FEATURES, holdout, "churned_8w", "region", docs, sample)
+    v1 = registry.create_version(db, dana, churn.id, upload, now=_at(s.churn_v1_live - timedelta(days=40)))
     _confirm(db, dana, v1, {})
     _release(db, dana, rita, v1, s.churn_v1_live, "All regions; offers to the treatment arm",
              "Clear gain over the baseline; segment results even across regions.")  # fmt: skip
@@ -346,10 +345,8 @@ def seed(db: Database, people: dict[str, User]) -> None:
         training_date=s.today - timedelta(days=20),
         training_reference="git: greenway/churn-model@9be0d44; data: crm.member_features 2025-Q2 snapshot",
     )
-    v2 = registry.create_version(
-        db, dana, churn.id, _upload(model, CHURN_V2_FEATURES, holdout, "churned_8w", "region", v2_docs),
-        now=_at(s.today - timedelta(days=12)),
-    )  # fmt: skip
+    upload = _upload("churn_v2", model, CHURN_V2_FEATURES, holdout, "churned_8w", "region", v2_docs)
+    v2 = registry.create_version(db, dana, churn.id, upload, now=_at(s.today - timedelta(days=12)))
     _confirm(db, dana, v2, {})
     registry.request_review(db, dana, v2.id, "Adds recency of the last visit; better ranking at the top.",
                             now=_at(s.today - timedelta(days=5)))  # fmt: skip
@@ -376,13 +373,15 @@ def seed(db: Database, people: dict[str, User]) -> None:
     model, _, holdout = trained["forecast"]
     fdocs = registry.VersionDocs(
         intended_use="Suggest next-day order quantities for fresh categories; the store manager decides.",
-        limitations=f"Trained on the pilot region {REGIONS[PILOT_REGION][0]} only, in spring weather; "
-        "temperatures outside the training range are extrapolated.",
+        limitations=f"Trained on the pilot region {REGIONS[PILOT_REGION][0]} only, with daily highs of "
+        "about 7–21 °C; hotter or colder days are extrapolated.",
         refresh_days=30,
         training_date=s.forecast_live - timedelta(days=38),
         training_reference="git: greenway/fresh-forecast@a17c3e0; data: erp.sales_daily",
     )
-    upload = _upload(model, FORECAST_FEATURES, holdout, "units_sold", "sku_category", fdocs)
+    upload = _upload(
+        "fresh_forecast_v1", model, FORECAST_FEATURES, holdout, "units_sold", "sku_category", fdocs
+    )
     fv1 = registry.create_version(
         db, kenji, forecast.id, upload, now=_at(s.forecast_live - timedelta(days=30))
     )
@@ -403,11 +402,9 @@ def seed(db: Database, people: dict[str, User]) -> None:
         ),
     )
     model, _, holdout = trained["invoice"]
-    registry.create_version(
-        db, kenji, invoice.id, _upload(model, INVOICE_FEATURES, holdout, "auto_postable", "po_match",
-                                       registry.VersionDocs(training_date=s.today - timedelta(days=3))),
-        now=_at(s.today - timedelta(days=3)),
-    )  # fmt: skip
+    docs = registry.VersionDocs(training_date=s.today - timedelta(days=3))
+    upload = _upload("invoice_match_v1", model, INVOICE_FEATURES, holdout, "auto_postable", "po_match", docs)
+    registry.create_version(db, kenji, invoice.id, upload, now=_at(s.today - timedelta(days=3)))
 
     log, outcomes = churn_logs(rng, trained["churn_v1"][0], s)
     predictions.ingest_predictions(

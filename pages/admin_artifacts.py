@@ -88,11 +88,11 @@ if stored:
     checked = st.session_state.get("artifact_check")
     frame = pd.DataFrame(
         {
-            "sha256": [a.sha256 for a in stored],
+            "Used by": [", ".join(a.used_by) or "no version" for a in stored],
             "File": [a.file_name for a in stored],
             "Size (KB)": [round(a.size_bytes / 1024, 1) for a in stored],
             "Uploaded": [when(a.uploaded_at) for a in stored],
-            "Used by": [", ".join(a.used_by) for a in stored],
+            "sha256": [a.sha256 for a in stored],
         }
     )
     if checked:

@@ -36,14 +36,20 @@ def feature_trend(model_id: int, feature: str, stamp: int) -> pd.DataFrame:
     return predictions.feature_daily(database(), model_id, feature)
 
 
-def shift(trend: pd.DataFrame, entry: dict) -> float:
-    """How far the recent live mean sits from the training median, in training p05–p95 widths."""
+def shift(trend: pd.DataFrame, entry: dict) -> tuple[float, str]:
+    """How far the last two weeks' live mean sits from the training median, in widths of the
+    training p05–p95 range, and the same in words."""
     q = entry.get("quantiles")
     recent = trend["mean"].tail(14).dropna()
     if not q or recent.empty:
-        return 0.0
+        return 0.0, "no training reference"
+    mean = float(recent.mean())
     width = (q["p95"] - q["p05"]) or 1.0
-    return abs(float(recent.mean()) - q["p50"]) / width
+    words = (
+        f"last 14 days {mean:,.1f} · training median {q['p50']:,.1f}, "
+        f"90% within {q['p05']:,.1f}–{q['p95']:,.1f}"
+    )
+    return abs(mean - q["p50"]) / width, words
 
 
 models = [m for m in registry.list_models(db) if m.versions]
@@ -114,7 +120,7 @@ with tabs["Overview"]:
         }
         if shifts:
             st.subheader("Live inputs against the training data", anchor=False)
-            ranked = sorted(shifts, key=lambda f: -shifts[f])
+            ranked = sorted(shifts, key=lambda f: -shifts[f][0])
             feature = st.selectbox(
                 "Feature",
                 ranked,
@@ -130,7 +136,14 @@ with tabs["Overview"]:
             if entry.get("quantiles"):
                 q = entry["quantiles"]
                 fig.add_hrect(
-                    y0=q["p05"], y1=q["p95"], opacity=0.15, line_width=0, annotation_text="training p05–p95"
+                    y0=q["p05"],
+                    y1=q["p95"],
+                    fillcolor="#1f5f8b",
+                    opacity=0.12,
+                    line_width=0,
+                    layer="below",
+                    annotation_text="90% of the training data",
+                    annotation_position="top left",
                 )
                 fig.add_hline(y=q["p50"], line_dash="dot", annotation_text="training median")
             fig.add_scatter(x=trend["day"], y=trend["mean"], mode="lines", name="daily mean of live inputs")
