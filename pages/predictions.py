@@ -124,9 +124,7 @@ with tabs["Overview"]:
             feature = st.selectbox(
                 "Feature",
                 ranked,
-                format_func=lambda f: (
-                    f"{f} · last 14 days {shifts[f]:.1f}× the training p05–p95 width from its median"
-                ),
+                format_func=lambda f: f"{f} · {shifts[f][1]}",
                 key="trend_feature",
                 help="Sorted by how far the last two weeks' mean moved from the training median.",
             )
