@@ -265,10 +265,15 @@ def timeline_chart(history: Sequence[Deployment], now: datetime) -> None:
     st.plotly_chart(fig, width="stretch", config=PLOT_CONFIG)
 
 
-def version_rows(versions: Sequence[ModelVersion]) -> pd.DataFrame:
+def version_rows(versions: Sequence[ModelVersion], history: Sequence[registry.StageEvent]) -> pd.DataFrame:
+    """One row per version: stage, headline metric against the baseline, and who did what last."""
+    latest = {}
+    for event in history:  # newest first
+        latest.setdefault(event.version_number, event)
     rows = []
     for v in versions:
         key, label = headline_metric(v.task)
+        last = latest.get(v.number)
         rows.append(
             {
                 "Version": f"v{v.number}",
@@ -278,6 +283,9 @@ def version_rows(versions: Sequence[ModelVersion]) -> pd.DataFrame:
                 "Estimator": v.estimator,
                 "Created by": v.created_by_name,
                 "Created": when(v.created_at),
+                "Last step": f"{STAGE_LABELS[last.to_stage]} by {last.actor_name}, {when(last.at)}"
+                if last
+                else "",
                 "Unmapped features": len(v.unmapped),
             }
         )

@@ -37,7 +37,7 @@ from flightdeck.context import actor_id, actor_name
 from flightdeck.db import Database
 from flightdeck.errors import FlightdeckError, InvalidInput, NotFound, Problem
 from flightdeck.orm import LogBatchRow, ModelRow, ModelVersionRow, OutcomeRow, PredictionRow
-from flightdeck.registry import _version_view, authors_of
+from flightdeck.registry import authors_of
 
 Progress = Callable[[float, str], None]
 KEY_ENV = "FLIGHTDECK_PSEUDONYMISATION_KEY"
@@ -259,6 +259,13 @@ def _batch(
     return batch
 
 
+@dataclass(frozen=True)
+class _Authors:
+    """A model's authors, as the resource `prediction.ingest` is checked against."""
+
+    owner_ids: frozenset[int]
+
+
 def _moment(value: np.datetime64) -> datetime:
     return pd.Timestamp(value).to_pydatetime().replace(tzinfo=UTC)
 
@@ -293,7 +300,8 @@ def ingest_predictions(
         if version is None:
             raise NotFound("Model version", f"v{version_number} of model {model_id}")
         if actor is not None:
-            authorize(actor, "prediction.ingest", _version_view(session, version), entity=f"model {model_id}")
+            authors = _Authors(authors_of(session, model_id))
+            authorize(actor, "prediction.ingest", authors, entity=f"model {model_id}")
         step(0.3, f"Checking {len(table.frame):,} rows")
         clean = validate_log(table, declared, list(version.features), dict(version.feature_kinds))
         batch = _batch(
@@ -439,11 +447,6 @@ def ingest_outcomes(
         )
         step(1.0, "Done")
         return LogResult(batch.id, "outcomes", n, batch.matched, batch.first_at, batch.last_at)
-
-
-@dataclass(frozen=True)
-class _Authors:
-    owner_ids: frozenset[int]
 
 
 # -- reading ---------------------------------------------------------------------------------------

@@ -502,7 +502,11 @@ with tabs["Lifecycle"]:
 
 with tabs["Versions"]:
     if versions:
-        st.dataframe(views.version_rows(versions), hide_index=True, width="stretch")
+        st.dataframe(
+            views.version_rows(versions, registry.stage_history(db, model.id)),
+            hide_index=True,
+            width="stretch",
+        )
     else:
         st.caption("No versions yet.")
 

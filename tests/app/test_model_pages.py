@@ -257,3 +257,13 @@ def test_the_forecast_inputs_are_ranked_by_drift_with_temperature_first(app, dem
     assert widget(at, "selectbox", "Feature").value == "temperature_c"
     assert not [t.label for t in at.tabs if t.label.startswith("Upload")]
     assert audit.verify_chain(demo_db).ok
+
+
+def test_the_version_list_shows_stage_metric_and_who_did_what(app, demo_db: Database) -> None:
+    at = open_model(app, demo_db, "victor")
+    versions = tab(at, "Versions").dataframe[0].value.set_index("Version")
+    assert versions.loc["v2", "Stage"] == "In review"
+    assert versions.loc["v2", "Last step"].startswith("In review by Dana Okafor")
+    assert versions.loc["v1", "Last step"].startswith("In production by Dana Okafor")
+    assert versions.loc["v2", "ROC AUC"] > versions.loc["v2", "Baseline ROC AUC"]
+    assert versions.loc["v2", "Unmapped features"] == 1
