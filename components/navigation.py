@@ -185,4 +185,4 @@ def build(user: User | None) -> StreamlitPage:
     sections: dict[str, list[StreamlitPage]] = {}
     for spec in (LOGIN, *PAGES):
         sections.setdefault(spec.section, []).append(_page(spec, user, spec is HOME))
-    return st.navigation(sections, position="sidebar")
+    return st.navigation(sections, position="sidebar", expanded=True)  # every page in sight, no "View more"

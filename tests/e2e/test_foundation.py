@@ -8,7 +8,18 @@ from playwright.sync_api import Page, expect
 from flightdeck.demo import DEMO_PASSWORD
 from tests.e2e.conftest import settle, sidebar_links, sign_in
 
-EVERYONE = ["Home", "Goals", "KPIs", "Business context", "KPI monitoring", "Alerts", "My account", "Sign out"]
+MODELS = ["Models", "Model cards", "Prediction logs"]
+EVERYONE = [
+    "Home",
+    "Goals",
+    "KPIs",
+    "Business context",
+    "KPI monitoring",
+    "Alerts",
+    *MODELS,
+    "My account",
+    "Sign out",
+]
 OWNER = [
     "Home",
     "Goals",
@@ -17,10 +28,11 @@ OWNER = [
     "Load data",
     "KPI monitoring",
     "Alerts",
+    *MODELS,
     "My account",
     "Sign out",
 ]
-ADMIN = [*OWNER[:-2], "Users", "Audit trail", "SQL sources", "My account", "Sign out"]
+ADMIN = [*OWNER[:-2], "Users", "Audit trail", "SQL sources", "Artifact allow-list", "My account", "Sign out"]
 
 
 @pytest.mark.parametrize(
