@@ -9,9 +9,9 @@ import streamlit as st
 
 from components.runtime import database
 from flightdeck import context, kpis, monitoring
-from flightdeck.context import Hierarchy, HierarchyNode
+from flightdeck.context import Hierarchy
 from flightdeck.kpis import Kpi
-from flightdeck.monitoring import Extent, Series, Status
+from flightdeck.monitoring import Branch, Extent, Series, Status
 
 Stamp = tuple[int, str]
 
@@ -44,7 +44,7 @@ def extent(kpi_id: int, stamp_key: Stamp) -> Extent:
 
 
 @st.cache_data(ttl=600, max_entries=256, show_spinner=False)
-def breakdown(kpi_id: int, node: str, stamp_key: Stamp) -> list[HierarchyNode]:
+def breakdown(kpi_id: int, node: str, stamp_key: Stamp) -> list[Branch]:
     return monitoring.breakdown(database(), kpi_id, node)
 
 

@@ -20,6 +20,9 @@ def _quote(names: Iterable[str]) -> str:
 
 def insert(session: Session, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """Plain INSERT of new rows (a duplicate key fails the transaction)."""
+    rows = rows if isinstance(rows, list) else list(rows)
+    if not rows:
+        return
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         raw = connection.connection.dbapi_connection
@@ -31,7 +34,7 @@ def insert(session: Session, table: str, columns: Sequence[str], rows: Iterable[
     marks = ", ".join("?" for _ in columns)
     connection.exec_driver_sql(
         f"INSERT INTO {table} ({_quote(columns)}) VALUES ({marks})",  # noqa: S608 - names are ours
-        rows if isinstance(rows, list) else list(rows),  # type: ignore[arg-type]
+        rows,  # type: ignore[arg-type]
     )
 
 

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -512,13 +513,24 @@ class Hierarchy:
     def path(self) -> str:
         return " → ".join(self.levels)
 
+    @cached_property
+    def _by_code(self) -> dict[str, HierarchyNode]:
+        return {n.code: n for n in self.nodes}
+
+    @cached_property
+    def _children(self) -> dict[str | None, list[HierarchyNode]]:
+        """Each node's children, built once: pages walk hierarchies of thousands of stores."""
+        found: dict[str | None, list[HierarchyNode]] = {}
+        for n in self.nodes:
+            found.setdefault(n.parent_code, []).append(n)
+        return found
+
     def node(self, code: str) -> HierarchyNode | None:
-        return next((n for n in self.nodes if n.code == code), None)
+        return self._by_code.get(code)
 
     def children(self, code: str | None) -> list[HierarchyNode]:
         """Direct children of `code`; of the top when `code` is None or ''."""
-        parent = code or None
-        return [n for n in self.nodes if n.parent_code == parent]
+        return list(self._children.get(code or None, []))
 
     def descendants_by_depth(self, code: str | None) -> list[list[str]]:
         """Codes below `code` (the whole hierarchy for None), nearest level first."""

@@ -21,10 +21,10 @@ from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from flightdeck import alerts, audit, bulk, formats, monitoring
+from flightdeck import alerts, audit, bulk, formats, monitoring, rollups
 from flightdeck.auth import User, authorize
 from flightdeck.context import EXPERIMENT_ARMS, actor_id, actor_name, hierarchy_of
 from flightdeck.db import Database
@@ -32,7 +32,7 @@ from flightdeck.errors import FlightdeckError, InvalidInput, NotFound, Problem
 from flightdeck.exports import csv_bytes
 from flightdeck.formats import SourceFormat, period_start
 from flightdeck.kpis import view_of
-from flightdeck.orm import IngestBatchRow, KpiRow, ObservationRow, RollupRow, utcnow
+from flightdeck.orm import IngestBatchRow, KpiRow, ObservationRow, utcnow
 from flightdeck.orm.kpis import ROLLUP_GRAINS
 from flightdeck.users import COMMAND_LINE
 
@@ -48,7 +48,6 @@ GUESSES = {
 }
 REPORT_COLUMNS = ["row", "column", "value", "reason"]
 OBSERVATION_COLUMNS = ("kpi_id", "period", "segment", "value", "batch_id")
-ROLLUP_COLUMNS = ("kpi_id", "grain", "period", "segment", "n", "total", "last_period", "last_value")
 
 
 def max_upload_bytes(db: Database) -> int:
@@ -391,12 +390,6 @@ class Origin:
     fmt: SourceFormat | None = None
 
 
-def _iso(days: np.ndarray) -> list[str]:
-    """datetime64[D] → ISO strings, converting each distinct day once."""
-    unique, inverse = np.unique(days.astype("datetime64[D]"), return_inverse=True)
-    return np.array([str(d) for d in unique], dtype=object)[inverse].tolist()
-
-
 def _existing(session: Session, kpi_id: int, low: np.datetime64, high: np.datetime64) -> pd.DataFrame:
     found = session.execute(
         text(
@@ -421,38 +414,6 @@ def _window(periods: np.ndarray) -> tuple[np.datetime64, np.datetime64]:
     week_end = period_start(last, "week")[0] + np.timedelta64(6, "D")
     month_end = (last.astype("datetime64[M]") + 1).astype("datetime64[D]")[0] - np.timedelta64(1, "D")
     return low, max(week_end, month_end)
-
-
-def _rollups(kpi_id: int, frame: pd.DataFrame, grain: str) -> list[tuple[object, ...]]:
-    """n, total and the latest value per (segment, bucket), as rows of `kpi_rollups`."""
-    if frame.empty:
-        return []
-    periods = frame["period"].to_numpy(dtype="datetime64[D]")
-    keyed = pd.DataFrame(
-        {
-            "segment": frame["segment"].to_numpy(),
-            "bucket": period_start(periods, grain),
-            "value": frame["value"].to_numpy(),
-        }
-    )
-    keyed["order"] = periods.astype("int64")
-    grouped = keyed.groupby(["segment", "bucket"], sort=False, observed=True)
-    sums = grouped["value"].agg(["size", "sum"])
-    latest = grouped["order"].idxmax().to_numpy()
-    count = len(sums)
-    return list(
-        zip(
-            [kpi_id] * count,
-            [grain] * count,
-            _iso(sums.index.get_level_values("bucket").to_numpy()),
-            sums.index.get_level_values("segment").astype(object).tolist(),
-            sums["size"].astype(int).tolist(),
-            sums["sum"].astype(float).tolist(),
-            _iso(periods[latest]),
-            keyed["value"].to_numpy()[latest].astype(float).tolist(),
-            strict=True,
-        )
-    )
 
 
 def store(
@@ -492,34 +453,17 @@ def store(
         rows = _observation_rows(row.id, changed, batch.id)
         bulk.upsert(session, table, OBSERVATION_COLUMNS, OBSERVATION_COLUMNS[:3], rows)
 
-    step(0.8, "Updating the week and month roll-ups")
+    step(0.8, "Updating the roll-ups by day, week, month and along the hierarchy")
     written = pd.concat([fresh, changed])
     if existing.empty:
-        combined = incoming
+        full = incoming
     else:
         kept = existing.merge(
             written[["period", "segment"]], on=["period", "segment"], how="left", indicator=True
         )
-        combined = pd.concat(
-            [existing[(kept["_merge"] == "left_only").to_numpy()], written], ignore_index=True
-        )
-    touched = set(written["segment"].unique().tolist())
-    combined = combined[combined["segment"].isin(touched)]
-    for grain in ROLLUP_GRAINS:
-        buckets = period_start(written["period"].to_numpy(), grain)
-        first, last = buckets.min(), buckets.max()
-        session.execute(
-            delete(RollupRow).where(
-                RollupRow.kpi_id == row.id,
-                RollupRow.grain == grain,
-                RollupRow.segment.in_(sorted(touched)),
-                RollupRow.period >= formats.day(first),
-                RollupRow.period <= formats.day(last),
-            )
-        )
-        at = period_start(combined["period"].to_numpy(), grain)
-        in_range = combined[(at >= first) & (at <= last)]
-        bulk.insert(session, RollupRow.__tablename__, ROLLUP_COLUMNS, _rollups(row.id, in_range, grain))
+        full = pd.concat([existing[(kept["_merge"] == "left_only").to_numpy()], written], ignore_index=True)
+    hierarchy = hierarchy_of(session, row.hierarchy_id) if row.hierarchy_id else None
+    rollups.rebuild(session, row.id, hierarchy, full, written)
     return len(fresh), len(changed), unchanged
 
 
@@ -536,7 +480,7 @@ def _observation_rows(kpi_id: int, part: pd.DataFrame, batch_id: int) -> list[tu
     return list(
         zip(
             [kpi_id] * count,
-            _iso(part["period"].to_numpy()),
+            rollups.iso(part["period"].to_numpy()),
             _names(part["segment"]),
             part["value"].astype(float).tolist(),
             [batch_id] * count,

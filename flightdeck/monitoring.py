@@ -1,16 +1,16 @@
 """KPI monitoring: series by day, week or month read from the roll-ups, drill-down along the
 KPI's hierarchy, the status rule, and the alerts it raises.
 
-How values combine. Within a period and across segments a KPI's `aggregation` applies: `sum`
-adds values, `mean` averages every underlying observation, `last` adds each segment's latest
-value (stock-like figures). A node of the hierarchy with observations of its own shows them;
-otherwise it is rolled up from the nearest level below it that has observations (a region from
-its stores), so loading both levels never counts anything twice. Experiment arms (`treatment`,
+How values combine. Within a period a KPI's `aggregation` applies: `sum` adds values, `mean`
+averages every underlying observation, `last` adds each segment's latest value (stock-like
+figures). A hierarchy node shows its own observations where it has them, else the value rolled
+up from its children at ingest time (a region from its stores, the whole business from its
+regions), so loading both levels never counts anything twice. Experiment arms (`treatment`,
 `control`) are segments of their own and never roll into the total. A computed KPI combines its
 drivers' values period by period.
 
-Everything here aggregates in SQL on the primary keys `(kpi_id, period, segment)` of the
-observations (the day grain) and `(kpi_id, grain, period, segment)` of the roll-ups.
+A page reads one index range per node it shows: the observations' `(kpi_id, period, segment)`
+for a segment's own days, the roll-ups' `(kpi_id, grain, segment, period)` otherwise.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from datetime import date, timedelta
 from typing import Protocol
 
 import numpy as np
-from sqlalchemy import case, func, literal, select
+from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session
 
 from flightdeck import alerts
@@ -84,13 +84,12 @@ class Series:
 
 
 class _Reader:
-    """One read session's view of KPIs, their hierarchies and which segments hold data."""
+    """One read session's view of KPIs, their hierarchies and their data."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
         self._kpis: dict[int, KpiRow] = {}
         self._hierarchies: dict[int, Hierarchy] = {}
-        self._present: dict[int, set[str]] = {}
 
     def kpi(self, kpi_id: int) -> KpiRow:
         if kpi_id not in self._kpis:
@@ -113,98 +112,86 @@ class _Reader:
         if row.formula == "ratio":
             return [i for i in (row.numerator_id, row.denominator_id) if i is not None]
         if row.formula in ("sum", "mean"):
-            return list(
-                self.session.scalars(select(KpiRow.id).where(KpiRow.parent_id == kpi_id).order_by(KpiRow.id))
-            )
+            query = select(KpiRow.id).where(KpiRow.parent_id == kpi_id).order_by(KpiRow.id)
+            return list(self.session.scalars(query))
         return []
 
-    def present(self, kpi_id: int) -> set[str]:
-        """Segments with data (for a computed KPI: with data in any of its inputs). The month
-        roll-up has a row per segment and month, so this reads a few hundred rows at most."""
-        if kpi_id not in self._present:
-            if self.kpi(kpi_id).formula != "none":
-                found: set[str] = set()
-                for driver in self.inputs(kpi_id):
-                    found |= self.present(driver)
-            else:
-                found = set(
-                    self.session.scalars(
-                        select(RollupRow.segment)
-                        .where(RollupRow.kpi_id == kpi_id, RollupRow.grain == "month")
-                        .distinct()
-                    )
-                )
-            self._present[kpi_id] = found
-        return self._present[kpi_id]
+    def with_data(self, kpi_id: int, codes: list[str]) -> set[str]:
+        """Which of these segments or nodes have data, own or rolled up (for a computed KPI: in
+        any input). One index range of the month roll-up per code."""
+        if not codes:
+            return set()
+        if self.kpi(kpi_id).formula != "none":
+            return set().union(*(self.with_data(i, codes) for i in self.inputs(kpi_id)))
+        query = select(RollupRow.segment).where(
+            RollupRow.kpi_id == kpi_id, RollupRow.grain == "month", RollupRow.segment.in_(codes)
+        )
+        return set(self.session.scalars(query.distinct()))
 
-    def segments(self, kpi_id: int, node: str) -> list[str]:
-        present = self.present(kpi_id)
-        if node in present or node in EXPERIMENT_ARMS:
-            return [node] if node in present else []
-        hierarchy = self.hierarchy(kpi_id)
-        if hierarchy is None:
-            return []
-        for level in hierarchy.descendants_by_depth(node or None):
-            if hits := [code for code in level if code in present]:
-                return hits
-        return []
+    def own_segments(self, kpi_id: int) -> set[str]:
+        """Every segment with observations of its own (all stores, for a comparison picker)."""
+        if self.kpi(kpi_id).formula != "none":
+            return set().union(*(self.own_segments(i) for i in self.inputs(kpi_id)))
+        query = select(RollupRow.segment).where(
+            RollupRow.kpi_id == kpi_id, RollupRow.grain == "month", RollupRow.derived.is_(False)
+        )
+        return set(self.session.scalars(query.distinct()))
+
+    def _edge(self, kpi_id: int, newest: bool) -> date | None:
+        if self.kpi(kpi_id).formula != "none":
+            edges = [self._edge(i, newest) for i in self.inputs(kpi_id)]
+            known = [e for e in edges if e is not None]
+            if not edges or len(known) < len(edges):
+                return None
+            return min(known) if newest else max(known)  # where every input has data
+        order = ObservationRow.period.desc() if newest else ObservationRow.period
+        query = select(ObservationRow.period).where(ObservationRow.kpi_id == kpi_id)
+        return self.session.scalar(query.order_by(order).limit(1))
 
     def latest(self, kpi_id: int) -> date | None:
-        if self.kpi(kpi_id).formula != "none":
-            ends = [self.latest(i) for i in self.inputs(kpi_id)]
-            return None if not ends or None in ends else min(e for e in ends if e is not None)
-        return self.session.scalar(
-            select(func.max(ObservationRow.period)).where(ObservationRow.kpi_id == kpi_id)
-        )
+        return self._edge(kpi_id, newest=True)
 
     def first(self, kpi_id: int) -> date | None:
-        if self.kpi(kpi_id).formula != "none":
-            starts = [self.first(i) for i in self.inputs(kpi_id)]
-            return None if not starts or None in starts else max(s for s in starts if s is not None)
-        return self.session.scalar(
-            select(func.min(ObservationRow.period)).where(ObservationRow.kpi_id == kpi_id)
-        )
+        return self._edge(kpi_id, newest=False)
 
     def values(
         self, kpi_id: int, grain: str, nodes: list[str], start: date, end: date
     ) -> dict[str, dict[date, float]]:
-        """Per node, period → value, at `grain` (never finer than the KPI's frequency)."""
+        """Per node, period → value, at `grain` (never finer than the KPI's frequency). A node's
+        own value wins over its derived one in the same period."""
         row = self.kpi(kpi_id)
         grain = coarser(grain, row.frequency)
         if row.formula != "none":
             return self._computed(row, grain, nodes, start, end)
-        result: dict[str, dict[date, float]] = {node: {} for node in nodes}
-        for batch in _batches({node: self.segments(kpi_id, node) for node in nodes}):
-            for node, period, total, count, last in self._aggregate(kpi_id, grain, batch, start, end):
-                result[node][day(period)] = _combine(row.aggregation, total, count, last)
-        return result
+        found: dict[str, dict[date, tuple[bool, float]]] = {node: {} for node in nodes}
+        for segment, period, is_derived, total, count, last in self._rows(kpi_id, grain, nodes, start, end):
+            when = day(period)
+            kept = found[segment].get(when)
+            if kept is None or (kept[0] and not is_derived):
+                found[segment][when] = (bool(is_derived), _combine(row.aggregation, total, count, last))
+        return {node: {p: v for p, (_, v) in sorted(points.items())} for node, points in found.items()}
 
-    def _aggregate(
-        self, kpi_id: int, grain: str, mapping: dict[str, str], start: date, end: date
-    ) -> Iterable[tuple[str, date, float, int, float]]:
-        """One GROUP BY over observations (day) or roll-ups (week, month): segment → node."""
+    def _rows(
+        self, kpi_id: int, grain: str, nodes: list[str], start: date, end: date
+    ) -> list[tuple[str, date, bool, float, int, float]]:
+        """(segment, period, derived, total, n, last) rows of these nodes: the observations
+        themselves for own days, the roll-ups otherwise; one index range per node."""
         first = _bucket(start, grain)
-        if grain == "day":
-            segment, period = ObservationRow.segment, ObservationRow.period
-            total, count, last = func.sum(ObservationRow.value), func.count(), func.sum(ObservationRow.value)
-            where = [ObservationRow.kpi_id == kpi_id]
-        else:
-            segment, period = RollupRow.segment, RollupRow.period
-            total, count, last = (
-                func.sum(RollupRow.total),
-                func.sum(RollupRow.n),
-                func.sum(RollupRow.last_value),
-            )
-            where = [RollupRow.kpi_id == kpi_id, RollupRow.grain == grain]
-        nodes = set(mapping.values())
-        group = literal(next(iter(nodes))) if len(nodes) == 1 else case(mapping, value=segment)
-        query = (
-            select(group.label("node"), period, total, count, last)
-            .where(*where, segment.in_(list(mapping)), period >= first, period <= end)
-            .group_by(group, period)
-            .order_by(period)
+        r = RollupRow
+        query = select(r.segment, r.period, r.derived, r.total, r.n, r.last_value).where(
+            r.kpi_id == kpi_id, r.grain == grain, r.segment.in_(nodes)
         )
-        return self.session.execute(query).all()
+        rows = list(self.session.execute(query.where(r.period >= first, r.period <= end)).all())
+        if grain == "day":
+            mine = select(r.segment).where(r.kpi_id == kpi_id, r.grain == "month", r.segment.in_(nodes))
+            own_nodes = list(self.session.scalars(mine.where(r.derived.is_(False)).distinct()))
+            if own_nodes:  # only these have observations: the others would scan the whole range
+                o = ObservationRow
+                own = select(o.segment, o.period, literal(False), o.value, literal(1), o.value).where(
+                    o.kpi_id == kpi_id, o.segment.in_(own_nodes), o.period >= first, o.period <= end
+                )
+                rows += self.session.execute(own).all()
+        return rows
 
     def _computed(
         self, row: KpiRow, grain: str, nodes: list[str], start: date, end: date
@@ -225,20 +212,6 @@ class _Reader:
                     combined[period] = row.ratio_scale * values[0] / values[1]
             result[node] = combined
         return result
-
-
-def _batches(resolved: dict[str, list[str]]) -> list[dict[str, str]]:
-    """segment → node maps, split so that no segment serves two nodes in one query."""
-    batches: list[dict[str, str]] = []
-    for node, segments in resolved.items():
-        if not segments:
-            continue
-        target = next((b for b in batches if not set(segments) & set(b)), None)
-        if target is None:
-            target = {}
-            batches.append(target)
-        target.update(dict.fromkeys(segments, node))
-    return batches
 
 
 def _bucket(moment: date, grain: str) -> date:
@@ -296,32 +269,36 @@ class Extent:
 
 
 def extent(db: Database, kpi_id: int) -> Extent:
-    """What data a KPI has: its date range, segments and experiment arms."""
+    """What data a KPI has: its date range, own segments and experiment arms."""
     with db.read() as session:
         reader = _Reader(session)
-        present = reader.present(kpi_id)
+        segments = reader.own_segments(kpi_id)
         return Extent(
             reader.first(kpi_id),
             reader.latest(kpi_id),
-            frozenset(present),
-            tuple(a for a in EXPERIMENT_ARMS if a in present),
+            frozenset(segments),
+            tuple(a for a in EXPERIMENT_ARMS if a in segments),
         )
 
 
-def breakdown(db: Database, kpi_id: int, node: str) -> list[HierarchyNode]:
-    """The hierarchy's children of `node` that have data at or below them: one drill-down step."""
+@dataclass(frozen=True)
+class Branch:
+    node: HierarchyNode
+    deeper: bool  # its own children have data: it can be opened in turn
+
+
+def breakdown(db: Database, kpi_id: int, node: str) -> list[Branch]:
+    """The hierarchy's children of `node` that have data, own or rolled up: one drill-down step."""
     with db.read() as session:
         reader = _Reader(session)
         hierarchy = reader.hierarchy(kpi_id)
         if hierarchy is None:
             return []
-        present = reader.present(kpi_id)
-        return [
-            child
-            for child in hierarchy.children(node or None)
-            if child.code in present
-            or any(c in present for level in hierarchy.descendants_by_depth(child.code) for c in level)
-        ]
+        children = hierarchy.children(node or None)
+        shown = reader.with_data(kpi_id, [c.code for c in children])
+        grandchildren = {g.code: c.code for c in children for g in hierarchy.children(c.code)}
+        openable = {grandchildren[g] for g in reader.with_data(kpi_id, list(grandchildren))}
+        return [Branch(c, c.code in openable) for c in children if c.code in shown]
 
 
 def data_stamp(db: Database) -> tuple[int, str]:

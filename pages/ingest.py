@@ -285,7 +285,7 @@ with upload_tab:
             if left.button("Check every row", icon=":material/fact_check:"):
                 run_load(kpi, data, upload.name, fmt, mapping, preview.sha256, dry_run=True)
             if middle.button(
-                f"Load into {kpi.name}",
+                "Load the file",
                 type="primary",
                 icon=":material/upload:",
                 disabled=preview.prior is not None,

@@ -22,14 +22,15 @@ from components.kpi_views import (
     tree_rows,
 )
 from components.navigation import BY_KEY
+from components.runtime import database
 from components.text import md
-from flightdeck import kpis, monitoring
+from flightdeck import alerts, kpis, monitoring
 from flightdeck.auth import can
+from flightdeck.kpis import Kpi
 from flightdeck.monitoring import format_delta, format_money, format_value
 
 LIVE_SECONDS = 5
 AUTO_WEEKLY_AFTER_DAYS = 92  # beyond a quarter, weekly values read better than daily noise
-URGENCY = ("off_track", "at_risk", "on_track", "not_assessed", "no_data")
 GRAIN_OPTIONS = {"auto": "Auto", "day": "Day", "week": "Week", "month": "Month"}
 
 user = guard("monitor")
@@ -43,10 +44,20 @@ if not every:
 ordered = [node.kpi for root in kpis.tree(every) for node in root.walk()]  # goal by goal, tree order
 by_key = {k.key: k for k in ordered}
 names = {k.id: k.name for k in every}
-roots = [k for k in ordered if k.parent_id is None]
-candidates = [k for k in roots if user.id in k.owner_ids] or roots or ordered
-urgency = kpi_data.statuses(tuple(k.id for k in candidates), stamp)
-favourite = min(candidates, key=lambda k: URGENCY.index(urgency[k.id].level)).key  # the worst first
+
+
+def favourite() -> str:
+    """With no KPI asked for: the user's top-level KPI with the worst open alert, else their first."""
+    roots = [k for k in ordered if k.parent_id is None]
+    candidates = [k for k in roots if user.id in k.owner_ids] or roots or ordered
+    open_alerts = alerts.open_alerts_for(database(), "kpi", [k.id for k in candidates])
+
+    def urgency(kpi: Kpi) -> int:
+        severities = [a.severity for a in open_alerts.get(kpi.id, [])]
+        return 0 if "critical" in severities else 1 if severities else 2
+
+    return min(candidates, key=urgency).key
+
 
 top = st.columns([3, 2, 1, 1], vertical_alignment="bottom")
 keys = list(by_key)
@@ -54,7 +65,7 @@ wanted = st.query_params.get("kpi")
 key = top[0].selectbox(
     "KPI",
     keys,
-    index=keys.index(wanted if wanted in by_key else favourite),
+    index=keys.index(wanted if wanted in by_key else favourite()),
     format_func=lambda k: f"{by_key[k].goal_title} · {by_key[k].name}",
 )
 st.query_params["kpi"] = key
@@ -180,13 +191,13 @@ if last is not None:
             trail = hierarchy.ancestors(path) + ([hierarchy.node(path)] if path else [])
             crumbs = ["All"] + [n.code for n in trail if n is not None]
             st.caption(" → ".join(md(c) for c in crumbs) + f" · levels: {md(hierarchy.path)}")
-            children = kpi_data.breakdown(kpi.id, path, stamp)
-            if children:
-                codes = [c.code for c in children]
-                labels = {c.code: c.label for c in children}
+            branches = kpi_data.breakdown(kpi.id, path, stamp)
+            if branches:
+                codes = [b.node.code for b in branches]
+                labels = {b.node.code: b.node.label for b in branches}
                 grain = grain_for(kpi.frequency)
                 traces = kpi_data.series(kpi.id, tuple(codes), grain, start, end, stamp)
-                level = hierarchy.level_name(children[0].depth)
+                level = hierarchy.level_name(branches[0].node.depth)
                 figure = comparison_figure(
                     kpi,
                     {labels[c]: traces[c] for c in codes if traces[c].periods},
@@ -205,7 +216,7 @@ if last is not None:
                     }
                 )
                 st.dataframe(table, hide_index=True, width="stretch")
-                deeper = [c for c in codes if hierarchy.children(c) and kpi_data.breakdown(kpi.id, c, stamp)]
+                deeper = [b.node.code for b in branches if b.deeper]
                 if deeper:
                     into = st.selectbox(
                         f"Open a {level.lower()}",

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     Date,
     Float,
@@ -27,7 +28,8 @@ AGGREGATIONS = ("sum", "mean", "last")
 FORMULAS = ("none", "sum", "mean", "ratio")
 FREQUENCIES = ("day", "week", "month")
 SOURCES = ("upload", "sql", "manual")
-ROLLUP_GRAINS = ("week", "month")
+ROLLUP_GRAINS = ("day", "week", "month")  # own rows: week and month; derived: all three
+OWN_GRAINS = ("week", "month")
 BATCH_SOURCES = ("upload", "cli", "sql", "manual", "demo")
 
 
@@ -93,16 +95,23 @@ class ObservationRow(Base):
 
 
 class RollupRow(Base):
-    """Week and month buckets per segment, maintained in the ingest transaction, so pages
-    aggregate a few hundred rows instead of every observation."""
+    """Buckets per segment, maintained in the ingest transaction, so pages aggregate a few
+    hundred rows instead of every observation.
+
+    Own rows (`derived` false) hold a segment's week and month buckets of its own observations
+    (its day buckets are the observations themselves). Derived rows hold, per day, week and month,
+    a hierarchy node rolled up from its children ('' is the whole business): each child counts
+    with its own value in that period if it has one, else with its derived one."""
 
     __tablename__ = "kpi_rollups"
     __table_args__ = (CheckConstraint(f"grain IN ({quoted(ROLLUP_GRAINS)})", name="grain_known"),)
 
+    # Key order (kpi, grain, segment, period): a page reads a node's periods in one index range.
     kpi_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     grain: Mapped[str] = mapped_column(String(8), primary_key=True)
-    period: Mapped[date] = mapped_column(Date, primary_key=True)
     segment: Mapped[str] = mapped_column(String(64), primary_key=True)
+    period: Mapped[date] = mapped_column(Date, primary_key=True)
+    derived: Mapped[bool] = mapped_column(Boolean, primary_key=True)
     n: Mapped[int] = mapped_column(Integer)
     total: Mapped[float] = mapped_column(Float)
     last_period: Mapped[date] = mapped_column(Date)

@@ -271,12 +271,15 @@ def upgrade() -> None:
         sa.Column("grain", sa.String(length=8), nullable=False),
         sa.Column("period", sa.Date(), nullable=False),
         sa.Column("segment", sa.String(length=64), nullable=False),
+        sa.Column("derived", sa.Boolean(), nullable=False),
         sa.Column("n", sa.Integer(), nullable=False),
         sa.Column("total", sa.Float(), nullable=False),
         sa.Column("last_period", sa.Date(), nullable=False),
         sa.Column("last_value", sa.Float(), nullable=False),
-        sa.CheckConstraint("grain IN ('week', 'month')", name=op.f("ck_kpi_rollups_grain_known")),
-        sa.PrimaryKeyConstraint("kpi_id", "grain", "period", "segment", name=op.f("pk_kpi_rollups")),
+        sa.CheckConstraint("grain IN ('day', 'week', 'month')", name=op.f("ck_kpi_rollups_grain_known")),
+        sa.PrimaryKeyConstraint(
+            "kpi_id", "grain", "segment", "period", "derived", name=op.f("pk_kpi_rollups")
+        ),
     )
     op.create_table(
         "kpi_sql_queries",

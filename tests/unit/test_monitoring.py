@@ -50,8 +50,8 @@ def test_a_node_with_its_own_values_shows_them_and_arms_stay_out_of_the_total(db
     assert values(db, churn.id, "treatment", "day", MON, MON) == {MON: 50.0}
     extent = monitoring.extent(db, churn.id)
     assert extent.arms == ("treatment", "control")
-    assert [n.code for n in monitoring.breakdown(db, churn.id, "")] == ["N", "S"]
-    assert [n.code for n in monitoring.breakdown(db, churn.id, "N")] == ["N1"]
+    assert [b.node.code for b in monitoring.breakdown(db, churn.id, "")] == ["N", "S"]
+    assert [b.node.code for b in monitoring.breakdown(db, churn.id, "N")] == ["N1"]
 
 
 def test_last_adds_each_segments_latest_value(db: Database) -> None:

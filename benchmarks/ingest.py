@@ -1,0 +1,187 @@
+"""Validated ingestion against a raw insert: a 1,000,000-row CSV for one KPI with 500 segments.
+
+The raw baseline reads the same file with the csv module and inserts the same rows into the same
+table (a fresh database each time): with `executemany` in one transaction on SQLite, with `COPY`
+on PostgreSQL. The validated path is `ingest.load_file`: decode, parse every date and number,
+check every segment against the hierarchy, refuse duplicates, compare with what is stored, write,
+rebuild the week and month roll-ups and check the alerts, in one transaction.
+Target (issue 3): validated ingestion including roll-ups within 2.5× of the raw baseline.
+
+Run: python -m benchmarks.ingest [--rows 1000000] [--rounds 3] [--sqlite-only]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import random
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
+from pathlib import Path
+
+from argon2 import PasswordHasher, profiles
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from flightdeck import auth, bulk, context, goals, ingest, kpis
+from flightdeck.config import Settings
+from flightdeck.db import Database
+from flightdeck.formats import SourceFormat
+from flightdeck.orm import ObservationRow
+from flightdeck.roles import Role
+from flightdeck.users import AccountDraft, create_user
+
+PG_URL = os.environ.get("FLIGHTDECK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+SEGMENTS = 500
+GOAL = 2.5
+
+
+def write_file(path: Path, rows: int) -> None:
+    """ISO dates, decimal point, commas: `rows // SEGMENTS` days × SEGMENTS stores."""
+    rng = random.Random(42)
+    start = date(2019, 1, 1)
+    with path.open("w", newline="") as handle:
+        handle.write("period,segment,value\n")
+        for i in range(rows):
+            handle.write(
+                f"{start + timedelta(days=i // SEGMENTS)},S{i % SEGMENTS:03d},{rng.uniform(0, 5000):.2f}\n"
+            )
+
+
+@contextmanager
+def fresh(dialect: str, folder: Path) -> Iterator[Database]:
+    """An empty, migrated workspace with one owner, a goal, a store hierarchy and a KPI."""
+    if dialect == "sqlite":
+        url = f"sqlite:///{folder / f'{uuid.uuid4().hex}.db'}"
+        cleanup = None
+    else:
+        schema = f"bench_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        url = (
+            make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(False)
+        )
+        cleanup = (admin, schema)
+    db = Database(Settings(database_url=url, data_dir=folder, demo=False))
+    db.upgrade()
+    create_user(
+        db, None, AccountDraft("owner", "Owner", None, frozenset({Role.BUSINESS_OWNER})), "a long password"
+    )
+    user = auth.login(db, "owner", "a long password").user
+    goal = goals.create_goal(db, user, goals.GoalDraft(title="Sell more"))
+    stores = context.create_hierarchy(db, user, context.HierarchyDraft("stores", "Stores", ("Store",)))
+    nodes = "code,label\n" + "".join(f"S{i:03d},Store {i}\n" for i in range(SEGMENTS))
+    context.import_nodes(db, user, stores.id, stores.version, nodes.encode(), "stores.csv")
+    kpis.create_kpi(
+        db,
+        user,
+        goal.id,
+        kpis.KpiDraft(key="sales", name="Sales", unit="EUR", aggregation="sum", hierarchy_id=stores.id),
+    )
+    try:
+        yield db
+    finally:
+        db.dispose()
+        if cleanup:
+            admin, schema = cleanup
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            admin.dispose()
+
+
+def raw_insert(db: Database, path: Path) -> tuple[float, float]:
+    """(read + insert, insert alone) in seconds: no validation, no roll-ups, no comparison."""
+    kpi_id = kpis.get_kpi_by_key(db, "sales").id
+    started = time.perf_counter()
+    with path.open(newline="") as handle:
+        reader = csv.reader(handle)
+        next(reader)
+        rows = [(kpi_id, period, segment, float(value), None) for period, segment, value in reader]
+    read = time.perf_counter()
+    with db.transaction() as session:
+        bulk.insert(
+            session, ObservationRow.__tablename__, ("kpi_id", "period", "segment", "value", "batch_id"), rows
+        )
+    done = time.perf_counter()
+    return done - started, done - read
+
+
+def validated(db: Database, path: Path) -> tuple[float, ingest.LoadResult]:
+    kpi_id = kpis.get_kpi_by_key(db, "sales").id
+    started = time.perf_counter()
+    data = path.read_bytes()
+    result = ingest.load_file(
+        db,
+        None,
+        kpi_id,
+        data,
+        path.name,
+        SourceFormat(delimiter=","),
+        ingest.ColumnMapping("period", "value", "segment"),
+    )
+    return time.perf_counter() - started, result
+
+
+def median(runs: int, measure: Callable[[], float]) -> float:
+    return statistics.median(measure() for _ in range(runs))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--sqlite-only", action="store_true")
+    args = parser.parse_args()
+    auth.hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)  # sign-ins are not measured here
+    os.environ[ingest.MAX_UPLOAD_ENV] = "500"
+    folder = Path(tempfile.mkdtemp(prefix="flightdeck-bench-ingest-"))
+    path = folder / "sales.csv"
+    write_file(path, args.rows)
+    print(
+        f"{args.rows:,} rows, {SEGMENTS} segments, {path.stat().st_size / 1e6:.1f} MB; "
+        f"median of {args.rounds} rounds"
+    )
+    targets = []
+    for dialect in ("sqlite",) if args.sqlite_only else ("sqlite", "postgresql"):
+        raw, insert_only, ours, again = [], [], [], []
+        for _ in range(args.rounds):
+            with fresh(dialect, folder) as db:
+                total, alone = raw_insert(db, path)
+                raw.append(total)
+                insert_only.append(alone)
+            with fresh(dialect, folder) as db:
+                seconds, result = validated(db, path)
+                assert result.new == args.rows
+                ours.append(seconds)
+                path.touch()
+                reloaded = time.perf_counter()
+                repeat = ingest.load_file(
+                    db, None, result.kpi_id, path.read_bytes(), "again.csv", SourceFormat(delimiter=","),
+                    ingest.ColumnMapping("period", "value", "segment"), force=True,
+                )  # fmt: skip
+                assert repeat.unchanged == args.rows
+                again.append(time.perf_counter() - reloaded)
+        baseline = "executemany" if dialect == "sqlite" else "COPY"
+        raw_s, insert_s, ours_s, again_s = (statistics.median(x) for x in (raw, insert_only, ours, again))
+        ratio = ours_s / raw_s
+        print(
+            f"{dialect}: raw {baseline} {raw_s:.2f} s ({args.rows / raw_s:,.0f} rows/s; the insert alone "
+            f"{insert_s:.2f} s), validated with roll-ups {ours_s:.2f} s ({args.rows / ours_s:,.0f} rows/s), "
+            f"ratio {ratio:.2f}× (against the insert alone {ours_s / insert_s:.2f}×); "
+            f"loading the same file again (all unchanged) {again_s:.2f} s"
+        )
+        targets.append((f"ingest_{dialect}_ratio", ratio))
+    for name, ratio in targets:
+        print(f"target {name}: {ratio:.2f}× (goal ≤ {GOAL}×) {'met' if ratio <= GOAL else 'missed'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
