@@ -155,6 +155,9 @@ def build(db: Database) -> None:
             session.flush()
             ingest.store(session, row, clean, batch)
         total += clean.rows
+    with db.engine.connect() as conn:  # fresh statistics, as autovacuum (or sqlite's ANALYZE) keeps them
+        conn.exec_driver_sql("ANALYZE")
+        conn.commit()
     elapsed = time.perf_counter() - started
     print(f"  built {len({k for k, _ in loads})} KPIs, {total:,} observations in {elapsed:.0f} s")
 

@@ -116,16 +116,19 @@ class _Reader:
             return list(self.session.scalars(query))
         return []
 
-    def with_data(self, kpi_id: int, codes: list[str]) -> set[str]:
-        """Which of these segments or nodes have data, own or rolled up (for a computed KPI: in
-        any input). One index range of the month roll-up per code."""
+    def with_data(self, kpi_id: int, codes: list[str], derived: bool | None = None) -> set[str]:
+        """Which of these segments or nodes have data: own or rolled up, or only `derived`
+        (which a node has exactly when something below it has data). For a computed KPI: in any
+        input. One index range of the month roll-up per code."""
         if not codes:
             return set()
         if self.kpi(kpi_id).formula != "none":
-            return set().union(*(self.with_data(i, codes) for i in self.inputs(kpi_id)))
+            return set().union(*(self.with_data(i, codes, derived) for i in self.inputs(kpi_id)))
         query = select(RollupRow.segment).where(
             RollupRow.kpi_id == kpi_id, RollupRow.grain == "month", RollupRow.segment.in_(codes)
         )
+        if derived is not None:
+            query = query.where(RollupRow.derived.is_(derived))
         return set(self.session.scalars(query.distinct()))
 
     def own_segments(self, kpi_id: int) -> set[str]:
@@ -294,11 +297,10 @@ def breakdown(db: Database, kpi_id: int, node: str) -> list[Branch]:
         hierarchy = reader.hierarchy(kpi_id)
         if hierarchy is None:
             return []
-        children = hierarchy.children(node or None)
-        shown = reader.with_data(kpi_id, [c.code for c in children])
-        grandchildren = {g.code: c.code for c in children for g in hierarchy.children(c.code)}
-        openable = {grandchildren[g] for g in reader.with_data(kpi_id, list(grandchildren))}
-        return [Branch(c, c.code in openable) for c in children if c.code in shown]
+        codes = [c.code for c in hierarchy.children(node or None)]
+        shown = reader.with_data(kpi_id, codes)
+        openable = reader.with_data(kpi_id, codes, derived=True)  # something below it has data
+        return [Branch(c, c.code in openable) for c in hierarchy.children(node or None) if c.code in shown]
 
 
 def data_stamp(db: Database) -> tuple[int, str]:

@@ -22,7 +22,6 @@ from flightdeck.orm import RollupRow
 from flightdeck.orm.kpis import OWN_GRAINS, ROLLUP_GRAINS
 
 COLUMNS = ("kpi_id", "grain", "period", "segment", "derived", "n", "total", "last_period", "last_value")
-FIELDS = ["n", "total", "last_period", "last_value"]
 
 
 def iso(days: np.ndarray) -> list[str]:
@@ -31,15 +30,32 @@ def iso(days: np.ndarray) -> list[str]:
     return np.array([str(d) for d in unique], dtype=object)[inverse].tolist()
 
 
-def buckets(frame: pd.DataFrame, grain: str) -> pd.DataFrame:
-    """Per segment and bucket: n, total, and the value of the latest period."""
-    periods = frame["period"].to_numpy(dtype="datetime64[D]")
-    segments = frame["segment"].to_numpy(dtype=object)
-    values = frame["value"].to_numpy(dtype=float)
+class Nodes:
+    """Segment and node names as integer codes, so a million rows group as fast as numbers do."""
+
+    def __init__(self, segments: pd.Series, hierarchy: Hierarchy | None) -> None:
+        self.codes, uniques = pd.factorize(segments)
+        known = [str(u) for u in uniques]
+        seen = set(known)
+        extra = [] if hierarchy is None else [n.code for n in hierarchy.nodes if n.code not in seen]
+        self.names = np.array(known + extra + ([""] if "" not in known else []), dtype=object)
+        index = {name: i for i, name in enumerate(self.names)}
+        self.parent = np.full(len(self.names), -1)
+        self.depth = np.full(len(self.names), -2)  # -2: not in the hierarchy (arms, unknown); '' is -1
+        if hierarchy is not None:
+            for node in hierarchy.nodes:
+                self.parent[index[node.code]] = index[node.parent_code or ""]
+                self.depth[index[node.code]] = node.depth
+        self.depth[index[""]] = -1
+        self.index = index
+
+
+def buckets(periods: np.ndarray, codes: np.ndarray, values: np.ndarray, grain: str) -> pd.DataFrame:
+    """Per segment code and bucket: n, total, and the value of the latest period."""
     if grain == "day":  # one observation per segment and day
         return pd.DataFrame(
             {
-                "node": segments,
+                "node": codes,
                 "bucket": periods,
                 "n": 1,
                 "total": values,
@@ -48,14 +64,14 @@ def buckets(frame: pd.DataFrame, grain: str) -> pd.DataFrame:
             }
         )
     keyed = pd.DataFrame(
-        {"node": segments, "bucket": period_start(periods, grain), "value": values, "at": periods}
+        {"node": codes, "bucket": period_start(periods, grain), "value": values, "at": periods}
     )
     grouped = keyed.groupby(["node", "bucket"], sort=False)
     latest = grouped["at"].idxmax().to_numpy()
     sums = grouped["value"].agg(["size", "sum"])
     return pd.DataFrame(
         {
-            "node": sums.index.get_level_values("node").to_numpy(dtype=object),
+            "node": sums.index.get_level_values("node").to_numpy(),
             "bucket": sums.index.get_level_values("bucket").to_numpy(dtype="datetime64[D]"),
             "n": sums["size"].to_numpy(dtype=int),
             "total": sums["sum"].to_numpy(dtype=float),
@@ -65,34 +81,31 @@ def buckets(frame: pd.DataFrame, grain: str) -> pd.DataFrame:
     )
 
 
-def derive(own: pd.DataFrame, hierarchy: Hierarchy) -> pd.DataFrame:
+def derive(own: pd.DataFrame, nodes: Nodes) -> pd.DataFrame:
     """Derived buckets of every node with data below it, computed level by level upwards."""
-    parent = {n.code: n.parent_code or "" for n in hierarchy.nodes}
-    depth = {n.code: n.depth for n in hierarchy.nodes}
-    own = own[own["node"].isin(list(parent))]
-    derived_below = pd.DataFrame(columns=["node", "bucket", *FIELDS])
+    depth_of = nodes.depth[own["node"].to_numpy()]
+    own = own[depth_of >= 0]
+    own_depth = depth_of[depth_of >= 0]
+    below = own.iloc[0:0]
     found = []
-    for level in range(max(depth.values(), default=-1), -1, -1):
-        codes = [c for c, d in depth.items() if d == level]
-        mine = own[own["node"].isin(codes)]
-        below = derived_below[derived_below["node"].isin(codes)]
+    for level in range(int(nodes.depth.max(initial=-1)), -1, -1):
+        mine = own[own_depth == level]
         if not mine.empty and not below.empty:  # a child's own value wins in its periods
             taken = pd.MultiIndex.from_frame(mine[["node", "bucket"]])
             below = below[~pd.MultiIndex.from_frame(below[["node", "bucket"]]).isin(taken)]
-        parts = [frame for frame in (mine, below) if not frame.empty]
-        if not parts:
-            derived_below = below.iloc[0:0]
+        children = pd.concat([mine, below], ignore_index=True) if not below.empty else mine
+        if children.empty:
+            below = children
             continue
-        children = pd.concat(parts, ignore_index=True)
-        up = children.assign(node=children["node"].map(parent))
-        derived_below = up.groupby(["node", "bucket"], sort=False, as_index=False).agg(
+        up = children.assign(node=nodes.parent[children["node"].to_numpy()])
+        below = up.groupby(["node", "bucket"], sort=False, as_index=False).agg(
             n=("n", "sum"),
             total=("total", "sum"),
             last_period=("last_period", "max"),
             last_value=("last_value", "sum"),
         )
-        found.append(derived_below)
-    return pd.concat(found, ignore_index=True) if found else pd.DataFrame(columns=["node", "bucket", *FIELDS])
+        found.append(below)
+    return pd.concat(found, ignore_index=True) if found else own.iloc[0:0]
 
 
 def affected(hierarchy: Hierarchy | None, segments: set[str]) -> set[str]:
@@ -105,14 +118,16 @@ def affected(hierarchy: Hierarchy | None, segments: set[str]) -> set[str]:
     return nodes
 
 
-def _rows(kpi_id: int, grain: str, frame: pd.DataFrame, derived: bool) -> list[tuple[object, ...]]:
+def _rows(
+    kpi_id: int, grain: str, frame: pd.DataFrame, names: np.ndarray, derived: bool
+) -> list[tuple[object, ...]]:
     count = len(frame)
     return list(
         zip(
             [kpi_id] * count,
             [grain] * count,
             iso(frame["bucket"].to_numpy()),
-            frame["node"].astype(object).tolist(),
+            names[frame["node"].to_numpy()].tolist(),
             [derived] * count,
             frame["n"].astype(int).tolist(),
             frame["total"].astype(float).tolist(),
@@ -128,24 +143,33 @@ def rebuild(
 ) -> None:
     """Rebuild every bucket between the first and the last one `written` touches. `full` must hold
     all observations of the KPI in those buckets (the ingest reads them for its comparison)."""
-    touched = set(written["segment"].astype(object).unique().tolist())
-    nodes = affected(hierarchy, touched)
+    touched = set(pd.unique(written["segment"]).tolist())
+    changed = affected(hierarchy, touched)
+    nodes = Nodes(full["segment"], hierarchy)
+    touched_codes = [nodes.index[t] for t in touched]
+    changed_codes = [nodes.index[c] for c in changed]
+    periods = full["period"].to_numpy(dtype="datetime64[D]")
+    values = full["value"].to_numpy(dtype=float)
+    written_periods = written["period"].to_numpy(dtype="datetime64[D]")
     for grain in ROLLUP_GRAINS:
-        starts = period_start(written["period"].to_numpy(dtype="datetime64[D]"), grain)
+        starts = period_start(written_periods, grain)
         first, last = starts.min(), starts.max()
-        at = period_start(full["period"].to_numpy(dtype="datetime64[D]"), grain)
-        window = full[(at >= first) & (at <= last)]
-        own = buckets(window, grain)
+        at = period_start(periods, grain)
+        inside = (at >= first) & (at <= last)
+        own = buckets(periods[inside], nodes.codes[inside], values[inside], grain)
         if grain in OWN_GRAINS:
             _replace(session, kpi_id, grain, False, touched, first, last)
-            mine = own[own["node"].isin(list(touched))]
-            bulk.insert(session, RollupRow.__tablename__, COLUMNS, _rows(kpi_id, grain, mine, False))
-        if nodes:
-            assert hierarchy is not None
-            derived = derive(own, hierarchy)
-            _replace(session, kpi_id, grain, True, nodes, first, last)
-            mine = derived[derived["node"].isin(list(nodes))]
-            bulk.insert(session, RollupRow.__tablename__, COLUMNS, _rows(kpi_id, grain, mine, True))
+            mine = own[own["node"].isin(touched_codes)]
+            bulk.insert(
+                session, RollupRow.__tablename__, COLUMNS, _rows(kpi_id, grain, mine, nodes.names, False)
+            )
+        if changed:
+            derived = derive(own, nodes)
+            _replace(session, kpi_id, grain, True, changed, first, last)
+            mine = derived[derived["node"].isin(changed_codes)]
+            bulk.insert(
+                session, RollupRow.__tablename__, COLUMNS, _rows(kpi_id, grain, mine, nodes.names, True)
+            )
 
 
 def _replace(

@@ -78,9 +78,12 @@ else:
         on_select="rerun",
         selection_mode="multi-row",
         key="alerts_table",
-        column_config={
-            "Severity": st.column_config.TextColumn(width="small"),
-            "Alert": st.column_config.TextColumn(width="large"),
+        column_config={  # the message gets the room; the rest is short
+            "Severity": st.column_config.TextColumn(width=70),
+            "Alert": st.column_config.TextColumn(width=430),
+            "Goal": st.column_config.TextColumn(width=170),
+            "Raised": st.column_config.TextColumn(width=120),
+            "State": st.column_config.TextColumn(width=100),
         },
     )
     chosen = [found[i] for i in picked.selection.rows]

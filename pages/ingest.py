@@ -320,6 +320,10 @@ with hand_tab:
             "Value": st.column_config.NumberColumn(help=f"In {kpi.unit}."),
         },
     )
+    st.caption(
+        "One row per value; leave the segment empty for the whole business. Values go through the same "
+        "checks as a file, and saving the same values again changes nothing."
+    )
     if st.button("Save values", type="primary", icon=":material/save:", key="hand_save"):
         frame = edited.astype({"Period": object, "Segment": object, "Value": object}).reset_index(drop=True)
         frame["Segment"] = frame["Segment"].fillna("")
@@ -408,6 +412,7 @@ with sql_tab:
                     session.flash("success", f"Query saved for {kpi.name}.")
                     st.rerun()
         if query is not None and st.button("Sync now", type="primary", icon=":material/sync:"):
+            failure = None
             with st.status(f"Syncing {kpi.name}…", expanded=True) as status:
                 bar = st.progress(0.0)
                 try:
@@ -415,12 +420,13 @@ with sql_tab:
                         db, user, kpi.id, progress=lambda f, m: bar.progress(min(f, 1.0), text=m)
                     )
                 except InvalidInput as invalid:
-                    status.update(label="Nothing was stored", state="error")
-                    problem_report(invalid, f"{kpi.name} query", "sync")
-                else:
-                    kpi_data.clear()
-                    status.update(label="Synced", state="complete", expanded=False)
-                    st.success(md(outcome.message), icon=":material/check_circle:")
+                    status.update(label="Nothing was stored", state="error", expanded=False)
+                    failure = invalid
+            if failure is None:
+                kpi_data.clear()
+                session.flash("success", f"{kpi.name}: {outcome.message}")
+                st.rerun()
+            problem_report(failure, f"{kpi.name} query", "sync")
 
 with history_tab:
     batches = ingest.list_batches(db)
