@@ -240,7 +240,8 @@ def _digits(spread: float) -> int:
 
 
 def _number(value: float, digits: int) -> str:
-    return f"{round(value, digits) + 0.0:,.{max(digits, 0)}f}"
+    """Rounded, with thousands separators and a typographic minus."""
+    return f"{round(value, digits) + 0.0:,.{max(digits, 0)}f}".replace("-", "−")
 
 
 def _magnitude(interval: Interval, unit: str) -> tuple[str, str]:
@@ -255,7 +256,7 @@ def _magnitude(interval: Interval, unit: str) -> tuple[str, str]:
 
 def _verdict_phrase(verdict: Verdict) -> str:
     if verdict is Verdict.INCONCLUSIVE:
-        return "inconclusive, as no change is within the interval"
+        return "inconclusive, as the interval includes no change"
     return f"a {verdict.value} effect"
 
 
@@ -367,7 +368,8 @@ def impact_with_control(
 ) -> ControlImpact | NotEnoughData:
     """Effect of the model on a KPI observed per period for both arms (series indexed by period).
 
-    Periods on or after `go_live` are the post-period; only periods observed in both arms count.
+    Periods on or after `go_live` are the post-period; only periods observed in both arms count, and
+    they are taken as consecutive (a missing day shortens the series, it does not break it).
     `arm_sizes` (units in treatment, control) are reported as n per arm and, with a planned split,
     checked for a sample-ratio mismatch."""
     _check_direction(direction)

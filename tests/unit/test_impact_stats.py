@@ -154,8 +154,14 @@ def test_without_an_effect_the_verdict_is_inconclusive_at_close_to_the_nominal_r
         treatment, control, go_live = churn_arms(1000 + seed, effect=0.0, gap=0.05)
         result = impact_with_control(treatment, control, go_live, direction="down")
         assert isinstance(result, ControlImpact)
-        verdicts.append(result.verdict)
-    assert NOMINAL[0] <= share([v is Verdict.INCONCLUSIVE for v in verdicts]) <= NOMINAL[1]
+        verdicts.append(result)
+    assert NOMINAL[0] <= share([r.verdict is Verdict.INCONCLUSIVE for r in verdicts]) <= NOMINAL[1]
+    inconclusive = next(r for r in verdicts if r.verdict is Verdict.INCONCLUSIVE)
+    assert re.fullmatch(
+        r"The KPI (rose|fell) by 0\.0\d+ \(95% CI −0\.0\d+ to 0\.0\d+\) .*: inconclusive, as the "
+        r"interval includes no change\.",
+        inconclusive.summary,
+    )
 
 
 def test_arms_that_differ_by_a_constant_before_go_live_give_no_spurious_effect() -> None:
