@@ -21,7 +21,7 @@ from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from flightdeck import alerts, audit, bulk, formats, monitoring, rollups
@@ -391,20 +391,34 @@ class Origin:
 
 
 def _existing(session: Session, kpi_id: int, low: np.datetime64, high: np.datetime64) -> pd.DataFrame:
-    found = session.execute(
-        text(
-            "SELECT CAST(period AS VARCHAR(10)), segment, value FROM kpi_observations "
-            "WHERE kpi_id = :kpi AND period >= :low AND period <= :high"
-        ),
-        {"kpi": kpi_id, "low": str(low), "high": str(high)},
-    ).all()
-    frame = pd.DataFrame(found, columns=["period", "segment", "value"])
-    frame["period"] = (
-        frame["period"].to_numpy(dtype="datetime64[D]") if len(frame) else np.array([], dtype="datetime64[D]")
+    """The KPI's stored observations in [low, high], straight from the driver's cursor: for a
+    million rows SQLAlchemy's row objects cost seconds that a plain fetch does not."""
+    connection = session.connection()
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    raw = connection.connection.dbapi_connection
+    assert raw is not None
+    cursor = raw.cursor()
+    try:
+        cursor.execute(
+            "SELECT CAST(period AS VARCHAR(10)), segment, value FROM kpi_observations "  # noqa: S608 - no input
+            f"WHERE kpi_id = {mark} AND period >= {mark} AND period <= {mark}",
+            (kpi_id, str(low), str(high)),
+        )
+        found = cursor.fetchall()
+    finally:
+        cursor.close()
+    if not found:
+        return pd.DataFrame({"period": np.array([], dtype="datetime64[D]"), "segment": [], "value": []})
+    frame = pd.DataFrame.from_records(found, columns=["period", "segment", "value"])
+    day_codes, days = pd.factorize(frame["period"])  # a few hundred distinct days
+    segment_codes, names = pd.factorize(frame["segment"])
+    return pd.DataFrame(
+        {
+            "period": np.asarray(days, dtype="datetime64[D]")[day_codes],
+            "segment": pd.Categorical.from_codes(segment_codes, pd.Index(np.asarray(names, dtype=object))),
+            "value": frame["value"].to_numpy(dtype=float),
+        }
     )
-    frame["segment"] = frame["segment"].astype(object)
-    frame["value"] = frame["value"].astype(float)
-    return frame
 
 
 def _window(periods: np.ndarray) -> tuple[np.datetime64, np.datetime64]:
