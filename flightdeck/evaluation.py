@@ -31,7 +31,7 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
-from flightdeck import formats
+from flightdeck import drift_stats, formats
 from flightdeck.errors import InvalidInput, Problem
 from flightdeck.ingest import Findings, cell_texts
 
@@ -350,45 +350,36 @@ def value_curve(table: dict[str, list[Any]], values: ErrorValues) -> ValueCurve:
 # -- the training-data profile --------------------------------------------------------------------
 
 
-def bin_index(edges: list[float], values: np.ndarray) -> np.ndarray:
-    """The reference bin (0–9) of each value: bin i holds edges[i] <= x < edges[i+1]; the first and
-    last bins are open-ended, so live values beyond the reference still land in one. Drift counts
-    live data with this same rule."""
-    return np.searchsorted(np.asarray(edges[1:-1], dtype=float), values, side="right")
-
-
 def _numeric_profile(values: np.ndarray) -> dict[str, Any]:
+    """Deciles, shares and the KS sample as drift reads them (`drift_stats.numeric_profile`, one
+    binning rule for the profile and the live counts), plus what a reviewer reads."""
     present = values[~np.isnan(values)]
     missing = 1 - len(present) / len(values) if len(values) else 0.0
     if not len(present):
         return {"kind": "numeric", "missing_share": missing, "empty": True}
-    edges = np.quantile(present, np.linspace(0, 1, 11))
-    counts = np.bincount(bin_index(edges.tolist(), present), minlength=10)
     hist_counts, hist_edges = np.histogram(present, bins=20)
-    rng = np.random.default_rng(0)
-    sample = rng.choice(present, size=min(PROFILE_SAMPLE, len(present)), replace=False)
     return {
         "kind": "numeric",
-        "edges": edges.tolist(),
-        "proportions": (counts / len(present)).tolist(),
+        **drift_stats.numeric_profile(present, sample_size=PROFILE_SAMPLE),
         "quantiles": {name: float(np.quantile(present, q)) for name, q in QUANTILES.items()},
         "mean": float(present.mean()),
         "std": float(present.std(ddof=1)) if len(present) > 1 else 0.0,
         "missing_share": missing,
         "histogram": {"edges": hist_edges.tolist(), "counts": hist_counts.tolist()},
-        "sample": sample.tolist(),
     }
 
 
 def _categorical_profile(values: pd.Series) -> dict[str, Any]:
+    """Shares of the categories among filled cells, the missing share, and the buckets drift counts
+    in (`drift_stats.categorical_profile`: the top categories and one 'other/unseen' share)."""
     present = values.dropna()
     missing = 1 - len(present) / len(values) if len(values) else 0.0
     shares = present.astype(str).value_counts(normalize=True)
-    top = shares.iloc[:MAX_CATEGORIES]
-    frequencies = {str(k): float(v) for k, v in top.items()}
+    frequencies = {str(k): float(v) for k, v in shares.iloc[:MAX_CATEGORIES].items()}
     if len(shares) > MAX_CATEGORIES:
         frequencies["(other)"] = float(shares.iloc[MAX_CATEGORIES:].sum())
-    return {"kind": "categorical", "frequencies": frequencies, "missing_share": missing}
+    drift = drift_stats.categorical_profile(values) if len(present) else {}
+    return {"kind": "categorical", "frequencies": frequencies, "missing_share": missing, **drift}
 
 
 def profile(table: FeatureTable) -> dict[str, Any]:
