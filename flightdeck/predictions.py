@@ -30,7 +30,7 @@ import pandas as pd
 from sqlalchemy import Float, cast, func, select
 from sqlalchemy.orm import Session
 
-from flightdeck import audit, bulk, evaluation, formats, ingest
+from flightdeck import audit, bulk, drift, evaluation, formats, ingest
 from flightdeck.auth import User, authorize
 from flightdeck.config import Settings
 from flightdeck.context import actor_id, actor_name
@@ -178,7 +178,8 @@ def _json_rows(features: pd.DataFrame) -> list[str]:
 def store_predictions(
     session: Session, batch: LogBatchRow, version: ModelVersionRow, clean: CleanLog, secret: bytes
 ) -> None:
-    """The storage step of a load: pseudonymise and bulk-insert, in the caller's transaction."""
+    """The storage step of a load: pseudonymise, bulk-insert and keep the drift counts, all in the
+    caller's transaction."""
     n = clean.rows
     rows = zip(
         [version.model_id] * n,
@@ -192,6 +193,7 @@ def store_predictions(
         strict=True,
     )
     bulk.insert(session, PredictionRow.__tablename__, PREDICTION_COLUMNS, list(rows))
+    drift.count_bins(session, version, clean.moments, clean.features)
 
 
 @dataclass(frozen=True)

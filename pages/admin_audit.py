@@ -22,7 +22,7 @@ st.caption(
 
 
 @st.cache_data(ttl=60, show_spinner="Verifying the audit chain…")
-def verification(_stamp: int) -> audit.ChainReport:
+def verification(head: int) -> audit.ChainReport:
     """Cached for a minute per head event; 'Verify now' forces a fresh walk."""
     return audit.verify_chain(database())
 

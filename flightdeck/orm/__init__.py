@@ -14,6 +14,7 @@ from flightdeck.orm.kpis import (
     RollupRow,
     SqlConnectionRow,
 )
+from flightdeck.orm.monitoring import PredictionBinRow
 from flightdeck.orm.registry import (
     ArtifactRow,
     DeploymentRow,
@@ -54,6 +55,7 @@ __all__ = [
     "ModelVersionRow",
     "ObservationRow",
     "OutcomeRow",
+    "PredictionBinRow",
     "PredictionRow",
     "RollupRow",
     "SqlConnectionRow",
