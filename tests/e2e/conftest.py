@@ -41,7 +41,7 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
 @pytest.fixture(scope="session")
 def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One running app on a fresh demo workspace for the whole session; tests use distinct data."""
-    with streamlit_app(tmp_path_factory.mktemp("e2e")) as app:
+    with streamlit_app(tmp_path_factory.mktemp("e2e"), prepared=True) as app:
         yield app.url
 
 

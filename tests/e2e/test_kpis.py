@@ -55,7 +55,7 @@ class App:
 def kpi_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
     """An app of its own, so the tests can read its database and load into it from the shell."""
     folder = tmp_path_factory.mktemp("e2e_kpis")
-    with streamlit_app(folder) as app:
+    with streamlit_app(folder, prepared=True) as app:
         yield App(app.url, folder)
 
 

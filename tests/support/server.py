@@ -13,7 +13,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from flightdeck.config import PROJECT_ROOT
+from flightdeck.bootstrap import prepare
+from flightdeck.config import PROJECT_ROOT, load_settings
 
 
 def free_port() -> int:
@@ -40,9 +41,13 @@ def _healthy(url: str) -> bool:
 
 @contextmanager
 def streamlit_app(
-    data_dir: Path, env: dict[str, str] | None = None, timeout: float = 90
+    data_dir: Path, env: dict[str, str] | None = None, timeout: float = 90, prepared: bool = False
 ) -> Iterator[RunningApp]:
-    """The app on SQLite in `data_dir` (the demo is seeded by its first session, as in real use)."""
+    """The app on SQLite in `data_dir`. By default its first session migrates and seeds the demo, as
+    in real use; `prepared=True` does that here first, so that a browser test's first page is not a
+    first start on a busy machine."""
+    if prepared:
+        prepare(load_settings({"FLIGHTDECK_DATA_DIR": str(data_dir), "FLIGHTDECK_DEMO": "1"})).dispose()
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
