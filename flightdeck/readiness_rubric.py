@@ -24,6 +24,7 @@ LEVEL_RANK = {NOT_READY: 0, PILOT_READY: 1, PRODUCTION_READY: 2}
 PILOT_MIN = 50.0
 PRODUCTION_MIN = 80.0
 LATENCY_BUDGET_MS = 100.0  # p95 for one row on Flightdeck's server: the stated serving budget
+LATENCY_MIN_SAMPLES = 20  # below this many timed calls the median stands in for the p95
 LOGS_RECENT_DAYS = 7
 SEGMENT_MIN_ROWS = 30  # an "important" segment has at least this many holdout rows
 SEGMENT_AUC_SLACK = 0.05  # a segment's ROC AUC may trail the overall one by this much
