@@ -35,6 +35,7 @@ from flightdeck.orm import (
     ArtifactRow,
     AttestationRow,
     DataFieldRow,
+    DeploymentRow,
     FeatureMapRow,
     GateOverrideRow,
     GoalRow,
@@ -132,6 +133,7 @@ class Evidence:
     artifact_sha256: str
     approved_by: tuple[str, datetime] | None
     last_logged: datetime | None
+    live_since: datetime | None  # when its current production deployment started
     drift: DriftSummary | None
     attestations: dict[str, Attestation]
     today: date
@@ -139,6 +141,11 @@ class Evidence:
     @property
     def label(self) -> str:
         return f"{self.model_name} v{self.number}"
+
+    @property
+    def expects_logs(self) -> bool:
+        """Serving for longer than the grace period in which the first logs may still be on the way."""
+        return self.live_since is not None and (self.today - self.live_since.date()).days > LOGS_RECENT_DAYS
 
 
 def _json(value: Any) -> Any:
@@ -260,6 +267,13 @@ def gather(session: Session, version_ids: Iterable[int], today: date | None = No
             .group_by(LogBatchRow.version_id)
         ).all()
     )
+    live = dict(
+        session.execute(
+            select(DeploymentRow.version_id, DeploymentRow.started_at).where(
+                DeploymentRow.version_id.in_(ids), DeploymentRow.ended_at.is_(None)
+            )
+        ).all()
+    )
     drifts = drift.drift_summary_many(session, ids, today)
     attested: dict[int, dict[str, Attestation]] = {}
     for a in session.scalars(
@@ -307,6 +321,7 @@ def gather(session: Session, version_ids: Iterable[int], today: date | None = No
             artifact_sha256=r[23],
             approved_by=independent[-1] if independent else None,
             last_logged=logged.get(version_id),
+            live_since=live.get(version_id),
             drift=drifts.get(version_id),
             attestations=attested.get(version_id, {}),
             today=today,
@@ -507,8 +522,13 @@ def _latency(e: Evidence) -> Verdict:
 
 def _logs_recent(e: Evidence) -> Verdict:
     if e.last_logged is None:
-        if e.stage == "production":
+        if e.expects_logs:
             return FAIL, "In production, but no predictions have been logged."
+        if e.live_since is not None:
+            return (
+                None,
+                f"Live since {e.live_since:%d %b %Y}: the first logs are due within {LOGS_RECENT_DAYS} days.",
+            )
         return None, "Not serving yet: no predictions expected."
     last = e.last_logged.date()
     if (e.today - last).days <= LOGS_RECENT_DAYS:
@@ -518,7 +538,7 @@ def _logs_recent(e: Evidence) -> Verdict:
 
 def _drift_ok(e: Evidence) -> Verdict:
     if e.drift is None or e.drift.worst is None:
-        if e.stage == "production":
+        if e.expects_logs:
             return (
                 FAIL,
                 f"In production, but nothing logged in the last {drift.WINDOW_DAYS} days to measure drift.",

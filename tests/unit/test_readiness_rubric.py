@@ -83,6 +83,7 @@ def good() -> Evidence:
         artifact_sha256="a" * 64,
         approved_by=("Rita", datetime(2026, 5, 1, tzinfo=UTC)),
         last_logged=datetime(2026, 5, 31, 6, tzinfo=UTC),
+        live_since=datetime(2026, 5, 3, 7, tzinfo=UTC),
         drift=drift_of(Band.STABLE, Band.STABLE),
         attestations={
             c.id: Attestation(i, c.id, "Checked.", "", "Rita", datetime(2026, 5, 2, tzinfo=UTC))
@@ -165,13 +166,14 @@ BROKEN: dict[str, list[tuple[dict[str, object], str]]] = {
     "logs_recent": [
         ({"last_logged": datetime(2026, 5, 1, tzinfo=UTC)}, FAIL),
         ({"last_logged": None}, FAIL),
-        ({"last_logged": None, "stage": "approved"}, NOT_APPLICABLE),
+        ({"last_logged": None, "live_since": datetime(2026, 5, 29, tzinfo=UTC)}, NOT_APPLICABLE),  # just live
+        ({"last_logged": None, "stage": "approved", "live_since": None}, NOT_APPLICABLE),
     ],
     "drift_ok": [
         ({"drift": drift_of(Band.STABLE, Band.MAJOR)}, FAIL),
         ({"drift": drift_of(Band.MODERATE, Band.STABLE)}, PARTIAL),
         ({"drift": None}, FAIL),
-        ({"drift": None, "stage": "approved"}, NOT_APPLICABLE),
+        ({"drift": None, "stage": "approved", "live_since": None}, NOT_APPLICABLE),
     ],
     "artifact_safe": [({"artifact_stored": False}, FAIL)],
     "independent_approval": [({"approved_by": None}, FAIL)],
@@ -237,6 +239,7 @@ def test_with_no_evidence_at_all_no_check_passes() -> None:
         artifact_stored=False,
         approved_by=None,
         last_logged=None,
+        live_since=None,
         drift=None,
         attestations={},
     )
