@@ -91,6 +91,7 @@ class Attestation:
     check_id: str
     note: str
     link: str
+    by_id: int
     by_name: str
     at: datetime
 
@@ -282,7 +283,7 @@ def gather(session: Session, version_ids: Iterable[int], today: date | None = No
         .order_by(AttestationRow.at)
     ):
         attested.setdefault(a.version_id, {})[a.check_id] = Attestation(
-            a.id, a.check_id, a.note, a.link, a.by_name, a.at
+            a.id, a.check_id, a.note, a.link, a.by_id, a.by_name, a.at
         )
     found: dict[int, Evidence] = {}
     for r in rows:
@@ -927,20 +928,20 @@ class PortfolioRow:
     scored_at: datetime | None
 
 
-def portfolio(db: Database) -> list[PortfolioRow]:
-    """Every version with its latest stored score: one query, no re-scoring."""
+def portfolio(db: Database, version_ids: Iterable[int] | None = None) -> list[PortfolioRow]:
+    """Every version (or only these) with its latest stored score: one query, no re-scoring."""
     v, m, g = ModelVersionRow, ModelRow, GoalRow
-    newest = select(func.max(SnapshotRow.id).label("id")).group_by(SnapshotRow.version_id).subquery()
-    latest = select(SnapshotRow).join(newest, newest.c.id == SnapshotRow.id).subquery()
+    ids = None if version_ids is None else list(version_ids)
+    newest = select(func.max(SnapshotRow.id).label("id")).group_by(SnapshotRow.version_id)
+    query = select(v.id, v.model_id, g.title, m.name, v.number, v.stage)
+    if ids is not None:
+        newest = newest.where(SnapshotRow.version_id.in_(ids))
+        query = query.where(v.id.in_(ids))
+    ranked = newest.subquery()
+    latest = select(SnapshotRow).join(ranked, ranked.c.id == SnapshotRow.id).subquery()
     with db.read() as session:
         rows = session.execute(
-            select(
-                v.id,
-                v.model_id,
-                g.title,
-                m.name,
-                v.number,
-                v.stage,
+            query.add_columns(
                 latest.c.headline,
                 latest.c.mean,
                 latest.c.level,
@@ -954,6 +955,11 @@ def portfolio(db: Database) -> list[PortfolioRow]:
             .order_by(g.title, m.name, v.number.desc())
         ).all()
         return [PortfolioRow(*r[:9], r[9] or 0, r[10] or "", r[11]) for r in rows]
+
+
+def summaries(db: Database, version_ids: Iterable[int]) -> dict[int, PortfolioRow]:
+    """The latest stored score of some versions, for pages that show readiness beside other things."""
+    return {r.version_id: r for r in portfolio(db, version_ids)}
 
 
 def data_stamp(db: Database) -> tuple[int, int]:

@@ -86,7 +86,7 @@ def good() -> Evidence:
         live_since=datetime(2026, 5, 3, 7, tzinfo=UTC),
         drift=drift_of(Band.STABLE, Band.STABLE),
         attestations={
-            c.id: Attestation(i, c.id, "Checked.", "", "Rita", datetime(2026, 5, 2, tzinfo=UTC))
+            c.id: Attestation(i, c.id, "Checked.", "", 3, "Rita", datetime(2026, 5, 2, tzinfo=UTC))
             for i, c in enumerate(CHECKS)
             if c.attested
         },
