@@ -13,6 +13,7 @@ from components.navigation import BY_KEY
 from components.text import md, when
 from flightdeck.readiness import CheckResult, NextStep, Readiness, Snapshot
 from flightdeck.readiness_rubric import (
+    DIMENSION_TITLES,
     DIMENSIONS,
     LEVEL_LABELS,
     NOT_APPLICABLE,
@@ -68,7 +69,7 @@ def gauge(r: Readiness) -> None:
             },
         )
     )
-    fig.update_layout(height=240, margin={"l": 20, "r": 20, "t": 60, "b": 10})
+    fig.update_layout(height=240, margin={"l": 30, "r": 40, "t": 60, "b": 10})
     st.plotly_chart(fig, config=PLOT_CONFIG, width="stretch")
 
 
@@ -106,8 +107,13 @@ def next_steps(steps: Sequence[NextStep], limit: int = 6) -> None:
         return
     lines = []
     for step in steps[:limit]:
-        gain = f"+{step.gain:.0f} points" if step.gain > 0 else "no change to the headline yet"
-        level = f", reaches {LEVEL_LABELS[step.level_after]}" if step.level_after != NOT_READY else ""
+        where = DIMENSION_TITLES[step.check.dimension]
+        gain = (
+            f"+{step.gain:.0f} headline points"
+            if step.gain > 0.05
+            else f"+{step.dimension_gain:.0f} in {where}"
+        )
+        level = f", reaches **{LEVEL_LABELS[step.level_after]}**" if step.raises_level else ""
         blocker = " **(blocker)**" if step.check.blocking else ""
         lines.append(f"1. {md(step.action)}{blocker} — *{step.who}* · {gain}{level}")
     st.markdown("\n".join(lines))

@@ -690,10 +690,8 @@ class NextStep:
     who: str
     gain: float  # headline points gained if this check passed
     level_after: str
-
-    @property
-    def text(self) -> str:
-        return f"{self.action} ({self.who})"
+    dimension_gain: float  # points its own dimension gains
+    raises_level: bool
 
 
 @dataclass(frozen=True)
@@ -728,12 +726,17 @@ def next_steps(statuses: dict[str, str], current: Score | None = None) -> tuple[
         if statuses[check.id] not in (FAIL, PARTIAL):
             continue
         after = score({**statuses, check.id: PASS})
-        steps.append(
-            (
-                (-(after.headline - now.headline), -LEVEL_RANK[after.level], -(after.mean - now.mean)),
-                NextStep(check, check.action, who_can_fix(check), after.headline - now.headline, after.level),
-            )
+        own = (after.dimensions[check.dimension] or 0.0) - (now.dimensions[check.dimension] or 0.0)
+        step = NextStep(
+            check,
+            check.action,
+            who_can_fix(check),
+            after.headline - now.headline,
+            after.level,
+            own,
+            LEVEL_RANK[after.level] > LEVEL_RANK[now.level],
         )
+        steps.append(((-step.gain, -LEVEL_RANK[after.level], -(after.mean - now.mean)), step))
     steps.sort(key=lambda pair: pair[0])
     return tuple(step for _, step in steps)
 

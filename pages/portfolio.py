@@ -69,16 +69,15 @@ shown = [
 ]
 table = pd.DataFrame(
     {
+        "Open": [f"/readiness?version={r.version_id}" for r in shown],
         "Goal": [r.goal for r in shown],
         "Model": [r.model for r in shown],
         "Version": [f"v{r.number}" for r in shown],
         "Stage": [STAGE_LABELS[r.stage] for r in shown],
         "Headline": [r.headline for r in shown],
-        "Mean": [r.mean for r in shown],
         "Level": [LEVEL_LABELS.get(r.level or "", "Not scored yet") for r in shown],
-        "Blockers": [r.blockers for r in shown],
         "Top blocker or next step": [r.top_blocker for r in shown],
-        "Open": [f"/readiness?version={r.version_id}" for r in shown],
+        "Blockers": [r.blockers for r in shown],
     }
 )
 st.dataframe(
@@ -93,7 +92,6 @@ st.dataframe(
             max_value=100,
             format="%.0f",
         ),
-        "Mean": st.column_config.NumberColumn("Mean", format="%.0f"),
         "Open": st.column_config.LinkColumn("Open", display_text="Readiness"),
     },
 )
