@@ -16,7 +16,6 @@ from flightdeck.readiness_rubric import (
     DIMENSION_TITLES,
     DIMENSIONS,
     LEVEL_LABELS,
-    NOT_APPLICABLE,
     NOT_READY,
     PILOT_MIN,
     PILOT_READY,
@@ -30,7 +29,6 @@ LEVEL_ICONS = {
     PILOT_READY: ":material/science:",
     "production_ready": ":material/verified:",
 }
-STATUS_ICONS = {"pass": "✅", "partial": "🟡", "fail": "❌", NOT_APPLICABLE: "➖"}
 PLOT_CONFIG = {"displaylogo": False}
 
 
@@ -124,7 +122,7 @@ def next_steps(steps: Sequence[NextStep], limit: int = 6) -> None:
 def checks_table(results: Sequence[CheckResult]) -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "Status": [f"{STATUS_ICONS[r.status]} {STATUS_LABELS[r.status]}" for r in results],
+            "Status": [STATUS_LABELS[r.status] for r in results],
             "Check": [r.check.title + (" (blocker)" if r.check.blocking else "") for r in results],
             "Evidence": [r.evidence for r in results],
             "Why it matters": [r.check.why for r in results],

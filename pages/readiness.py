@@ -15,7 +15,7 @@ from components.text import md, when
 from flightdeck import readiness, registry
 from flightdeck.auth import can
 from flightdeck.errors import FlightdeckError, InvalidInput
-from flightdeck.readiness_rubric import CHECKS_BY_ID, PRODUCTION_READY, RUBRIC_VERSION
+from flightdeck.readiness_rubric import CHECKS_BY_ID, NOT_APPLICABLE, PRODUCTION_READY, RUBRIC_VERSION
 
 user = guard("readiness")
 db = database()
@@ -83,7 +83,11 @@ def act(run: object, success: str) -> None:
         st.rerun()
 
 
-attestable = [c for c in CHECKS_BY_ID.values() if readiness.may_attest(user, c, e.owner_ids)]
+attestable = [
+    c
+    for c in CHECKS_BY_ID.values()
+    if readiness.may_attest(user, c, e.owner_ids) and r.statuses[c.id] != NOT_APPLICABLE
+]
 if attestable:
     st.subheader("Attest a check", anchor=False)
     open_first = sorted(attestable, key=lambda c: r.statuses[c.id] == "pass")
