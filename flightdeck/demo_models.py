@@ -214,7 +214,8 @@ def _confirm(db: Database, actor: User, version: registry.ModelVersion, override
     fields = {f.key: f.id for f in context.list_fields(db)}
     mapping = {m.feature: m.field_id for m in version.feature_maps if m.field_id is not None}
     mapping |= {feature: fields[key] for feature, key in overrides.items() if key in fields}
-    registry.confirm_features(db, actor, version.id, version.version, mapping)
+    moment = version.created_at + timedelta(hours=2)
+    registry.confirm_features(db, actor, version.id, version.version, mapping, now=moment)
 
 
 # -- prediction logs -------------------------------------------------------------------------------

@@ -905,7 +905,12 @@ def update_docs(
 
 
 def confirm_features(
-    db: Database, actor: User, version_id: int, expected_version: int, mapping: dict[str, int | None]
+    db: Database,
+    actor: User,
+    version_id: int,
+    expected_version: int,
+    mapping: dict[str, int | None],
+    now: datetime | None = None,
 ) -> ModelVersion:
     """The data scientist confirms (or changes) which business field each feature means; a feature
     left without a field stays plainly unmapped."""
@@ -921,7 +926,7 @@ def confirm_features(
         ]
         if problems:
             raise InvalidInput(problems)
-        moment = utcnow()
+        moment = now or utcnow()
         changed = {}
         for item in row.feature_maps:
             if item.feature not in mapping:
@@ -942,7 +947,7 @@ def confirm_features(
             entity_id=row.id,
             after={"mapped": changed},
         )
-        readiness.refresh(session, [row.id], "Features mapped")
+        readiness.refresh(session, [row.id], "Features mapped", moment)
         session.refresh(row)
         return _version_view(session, row)
 
