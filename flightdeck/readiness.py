@@ -277,14 +277,13 @@ def gather(session: Session, version_ids: Iterable[int], today: date | None = No
     )
     drifts = drift.drift_summary_many(session, ids, today)
     attested: dict[int, dict[str, Attestation]] = {}
-    for a in session.scalars(
-        select(AttestationRow)
-        .where(AttestationRow.version_id.in_(ids), AttestationRow.withdrawn_at.is_(None))
-        .order_by(AttestationRow.at)
+    t = AttestationRow
+    for version_id, *a in session.execute(
+        select(t.version_id, t.id, t.check_id, t.note, t.link, t.by_id, t.by_name, t.at)
+        .where(t.version_id.in_(ids), t.withdrawn_at.is_(None))
+        .order_by(t.at)
     ):
-        attested.setdefault(a.version_id, {})[a.check_id] = Attestation(
-            a.id, a.check_id, a.note, a.link, a.by_id, a.by_name, a.at
-        )
+        attested.setdefault(version_id, {})[a[1]] = Attestation(*a)
     found: dict[int, Evidence] = {}
     for r in rows:
         version_id, model_id = r[0], r[1]
@@ -623,8 +622,7 @@ def _attested(check: Check, e: Evidence) -> CheckResult:
             return CheckResult(check, NOT_APPLICABLE, "No feature is personal data, so this does not apply.")
     found = e.attestations.get(check.id)
     if found is None:
-        roles = " or ".join(r.label.lower() for r in check.fixers)
-        return CheckResult(check, check.missing, f"Not attested yet (may attest: {roles}).")
+        return CheckResult(check, check.missing, f"Not attested yet (may attest: {_WHO[check.id]}).")
     return CheckResult(
         check, PASS, f"Attested by {found.by_name} on {found.at:%d %b %Y}: {found.note}", found
     )
@@ -659,21 +657,22 @@ class Score:
         return LEVEL_LABELS[self.level]
 
 
+_DIMENSION_CHECKS = {d.key: tuple(c.id for c in CHECKS if c.dimension == d.key) for d in DIMENSIONS}
+_BLOCKING = tuple(c.id for c in CHECKS if c.blocking)
+_WHO = {c.id: " or ".join(r.label.lower() for r in c.fixers) for c in CHECKS}  # scored 30,000 times
+
+
 def score(statuses: dict[str, str]) -> Score:
     """DESIGN.md §4: a dimension is the mean credit of its applicable checks (0–100); the headline
     is the lowest dimension, shown beside the mean; the level follows the headline and blockers."""
     dimensions: dict[str, float | None] = {}
-    for d in DIMENSIONS:
-        credits = [
-            CREDIT[statuses[c.id]]
-            for c in CHECKS
-            if c.dimension == d.key and statuses[c.id] != NOT_APPLICABLE
-        ]
-        dimensions[d.key] = 100 * fmean(credits) if credits else None
+    for key, ids in _DIMENSION_CHECKS.items():
+        credits = [CREDIT[statuses[c]] for c in ids if statuses[c] != NOT_APPLICABLE]
+        dimensions[key] = 100 * sum(credits) / len(credits) if credits else None
     scored = [s for s in dimensions.values() if s is not None]
     headline = min(scored) if scored else 0.0
     mean = fmean(scored) if scored else 0.0
-    blocking = tuple(c.id for c in CHECKS if c.blocking and statuses[c.id] == FAIL)
+    blocking = tuple(c for c in _BLOCKING if statuses[c] == FAIL)
     if blocking or headline < PILOT_MIN:
         level = NOT_READY
     elif headline >= PRODUCTION_MIN:
@@ -714,7 +713,7 @@ class Readiness:
 
 
 def who_can_fix(check: Check) -> str:
-    return " or ".join(r.label.lower() for r in check.fixers)
+    return _WHO[check.id]
 
 
 def next_steps(statuses: dict[str, str], current: Score | None = None) -> tuple[NextStep, ...]:
