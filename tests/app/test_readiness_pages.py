@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 from streamlit.testing.v1 import AppTest
 
-from flightdeck import readiness
+from flightdeck import readiness, registry
 from flightdeck.db import Database
-from tests.app.conftest import events, labels, page, texts, widget
+from tests.app.conftest import account, events, labels, page, texts, widget
 
 
 def version_ids(db: Database) -> dict[str, int]:
@@ -81,3 +81,19 @@ def test_the_model_page_shows_the_versions_readiness(app: Callable[..., AppTest]
     at = page(at, "model")
     assert not at.exception
     assert any(label.startswith("Readiness ") for label in labels(at, "page_link"))
+
+
+def test_a_reviewer_records_the_gate_override_with_a_reason(
+    app: Callable[..., AppTest], demo_db: Database
+) -> None:
+    version_id = version_ids(demo_db)["Member churn propensity v2"]
+    registry.approve(demo_db, account(demo_db, "rita"), version_id, "Better ranking at the top.")
+    at = readiness_page(app("dana"), version_id)  # an author: sees the gate, may not override
+    assert "promotion to production needs a reviewer's override" in texts(at)
+    assert "Record override" not in labels(at, "button")
+    at = readiness_page(app("rita"), version_id)
+    widget(at, "text_area", "Reason for the override").set_value("Early retrain while v1 is overdue.")
+    at = widget(at, "button", "Record override").click().run()
+    assert not at.exception
+    assert "Override by Rita Novak" in texts(at)
+    assert events(demo_db, "readiness.override")[0].after["reason"] == "Early retrain while v1 is overdue."
