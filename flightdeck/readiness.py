@@ -34,6 +34,7 @@ from flightdeck.orm import (
     AlertRow,
     ArtifactRow,
     AttestationRow,
+    AuditHeadRow,
     DataFieldRow,
     DeploymentRow,
     FeatureMapRow,
@@ -965,11 +966,12 @@ def summaries(db: Database, version_ids: Iterable[int]) -> dict[int, PortfolioRo
 
 
 def data_stamp(db: Database) -> tuple[int, int]:
-    """Changes whenever a snapshot is stored or a version added: the portfolio cache key."""
+    """The portfolio cache key: the newest snapshot and the newest audit event (every version, stage
+    and name change is audited; re-checks on reading store snapshots without an audit event)."""
     with db.read() as session:
         return (
             session.scalar(select(func.coalesce(func.max(SnapshotRow.id), 0))) or 0,
-            session.scalar(select(func.count(ModelVersionRow.id))) or 0,
+            session.scalar(select(AuditHeadRow.last_event_id).where(AuditHeadRow.id == 1)) or 0,
         )
 
 
