@@ -35,7 +35,15 @@ def registry_view(stamp: int) -> tuple[list[registry.Model], list[registry.Model
 
 
 models, pending = registry_view(audit.head_id(db))
-scores = {(r.model_id, r.number): r for r in readiness.portfolio(db)}
+
+
+@st.cache_data(ttl=60, max_entries=10, show_spinner=False)
+def readiness_view(stamp: tuple[int, int]) -> dict[tuple[int, int], readiness.PortfolioRow]:
+    """Each version's stored readiness by (model, number), cached until a score or the registry moves."""
+    return {(r.model_id, r.number): r for r in readiness.portfolio(database())}
+
+
+scores = readiness_view(readiness.data_stamp(db))
 
 
 def readiness_label(row: readiness.PortfolioRow | None) -> str:
