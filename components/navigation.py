@@ -100,6 +100,21 @@ PAGES: tuple[PageSpec, ...] = (
         in_menu=False,
     ),
     PageSpec(
+        "portfolio",
+        "Readiness portfolio",
+        ":material/checklist:",
+        "Models",
+        "Every model version's readiness, level and top blocker: the review meeting's overview.",
+    ),
+    PageSpec(
+        "readiness",
+        "Readiness",
+        ":material/fact_check:",
+        "Models",
+        "One version's readiness: checks with evidence, next steps, attestations, history and the gate.",
+        in_menu=False,
+    ),
+    PageSpec(
         "model_card",
         "Model cards",
         ":material/description:",

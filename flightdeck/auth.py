@@ -113,6 +113,14 @@ PERMISSIONS: dict[str, Rule] = {
     "prediction.ingest": Rule(
         "load prediction logs and outcomes", frozenset({A}), owner_roles=frozenset({DS})
     ),
+    "readiness.attest": Rule(
+        "attest readiness checks their role may attest (data scientists and business owners on their own "
+        "models)",
+        frozenset({BO, DS, R, A}),
+    ),
+    "readiness.override": Rule(
+        "let a version below Production-ready go to production, with a reason", frozenset({R})
+    ),
 }
 
 

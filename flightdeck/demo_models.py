@@ -27,7 +27,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from flightdeck import artifacts, context, kpis, predictions, registry
+from flightdeck import artifacts, context, demo_readiness, kpis, predictions, registry
 from flightdeck.auth import User
 from flightdeck.db import Database
 from flightdeck.demo import PILOT_REGION, REGIONS, Story, story
@@ -194,6 +194,7 @@ def _upload(
 
 def _release(
     db: Database,
+    people: dict[str, User],
     author: User,
     reviewer: User,
     version: registry.ModelVersion,
@@ -204,6 +205,7 @@ def _release(
     registry.request_review(db, author, version.id, note, now=_at(live - timedelta(days=12)))
     registry.approve(db, reviewer, version.id, "Beats its baseline on the holdout and on every segment; "
                      "latency well within budget.", now=_at(live - timedelta(days=6), 15))  # fmt: skip
+    demo_readiness.before_promotion(db, people, version, _at(live))
     registry.promote(db, author, version.id, scope=scope, now=_at(live, 7))
 
 
@@ -212,7 +214,8 @@ def _confirm(db: Database, actor: User, version: registry.ModelVersion, override
     fields = {f.key: f.id for f in context.list_fields(db)}
     mapping = {m.feature: m.field_id for m in version.feature_maps if m.field_id is not None}
     mapping |= {feature: fields[key] for feature, key in overrides.items() if key in fields}
-    registry.confirm_features(db, actor, version.id, version.version, mapping)
+    moment = version.created_at + timedelta(hours=2)
+    registry.confirm_features(db, actor, version.id, version.version, mapping, now=moment)
 
 
 # -- prediction logs -------------------------------------------------------------------------------
@@ -334,7 +337,7 @@ def seed(db: Database, people: dict[str, User]) -> None:
     upload = _upload("churn_v1", model, CHURN_FEATURES, holdout, "churned_8w", "region", docs, sample)
     v1 = registry.create_version(db, dana, churn.id, upload, now=_at(s.churn_v1_live - timedelta(days=40)))
     _confirm(db, dana, v1, {})
-    _release(db, dana, rita, v1, s.churn_v1_live, "All regions; offers to the treatment arm",
+    _release(db, people, dana, rita, v1, s.churn_v1_live, "All regions; offers to the treatment arm",
              "Clear gain over the baseline; segment results even across regions.")  # fmt: skip
     model, sample, holdout = trained["churn_v2"]
     v2_docs = registry.VersionDocs(
@@ -387,7 +390,16 @@ def seed(db: Database, people: dict[str, User]) -> None:
     )
     _confirm(db, kenji, fv1, {"day_of_week": "sales_date", "units_sold_last_7d": "units_sold"})
     scope = f"Pilot: region {REGIONS[PILOT_REGION][0]} ({PILOT_REGION})"
-    _release(db, kenji, rita, fv1, s.forecast_live, scope, "Pilot in North first; the other regions compare.")
+    _release(
+        db,
+        people,
+        kenji,
+        rita,
+        fv1,
+        s.forecast_live,
+        scope,
+        "Pilot in North first; the other regions compare.",
+    )
 
     invoice = registry.create_model(
         db,

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, aliased
 
-from flightdeck import audit
+from flightdeck import audit, readiness
 from flightdeck.auth import User, authorize
 from flightdeck.db import Database
 from flightdeck.editing import check_version, flush_or_stale, touch
@@ -215,5 +215,6 @@ def update_goal(db: Database, actor: User, goal_id: int, expected_version: int, 
             before=old,
             after=new,
         )
+        readiness.refresh(session, readiness.versions_of(session, goal_id=row.id), "Goal edited")
         session.refresh(row)
         return _view(row, actor.display_name)

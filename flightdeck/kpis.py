@@ -16,7 +16,7 @@ from datetime import date, datetime
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
-from flightdeck import audit, monitoring
+from flightdeck import audit, monitoring, readiness
 from flightdeck.auth import User, authorize
 from flightdeck.context import KEY_PATTERN, actor_id, actor_name
 from flightdeck.db import Database
@@ -512,6 +512,7 @@ def update_kpi(db: Database, actor: User, kpi_id: int, expected_version: int, dr
             after=new,
         )
         monitoring.evaluate_alerts(session, [row.id])
+        readiness.refresh(session, readiness.versions_of(session, goal_id=row.goal_id), "KPI edited")
         session.refresh(row)
         return view_of(row, actor.display_name)
 

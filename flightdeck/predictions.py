@@ -30,7 +30,7 @@ import pandas as pd
 from sqlalchemy import Float, cast, func, select
 from sqlalchemy.orm import Session
 
-from flightdeck import audit, bulk, drift, evaluation, formats, ingest
+from flightdeck import audit, bulk, drift, evaluation, formats, ingest, readiness
 from flightdeck.auth import User, authorize
 from flightdeck.config import Settings
 from flightdeck.context import actor_id, actor_name
@@ -322,6 +322,7 @@ def ingest_predictions(
             entity_id=version.id,
             after={"batch": batch.id, "file": file_name, "rows": clean.rows, "source": source},
         )
+        readiness.refresh(session, [version.id], f"Predictions loaded ({clean.rows:,} rows)")
         step(1.0, "Done")
         return LogResult(batch.id, "predictions", clean.rows, 0, batch.first_at, batch.last_at)
 

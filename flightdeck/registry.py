@@ -22,7 +22,7 @@ import sklearn
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from flightdeck import artifacts, audit, evaluation, formats, ingest
+from flightdeck import artifacts, audit, evaluation, formats, ingest, readiness
 from flightdeck.auth import User, authorize
 from flightdeck.context import DataField, list_fields
 from flightdeck.db import Database
@@ -560,6 +560,7 @@ def update_model(db: Database, actor: User, model_id: int, expected_version: int
             before=old,
             after=new,
         )
+        readiness.refresh(session, readiness.versions_of(session, [row.id]), "Model details changed")
         session.refresh(row)
         return _model_view(session, row, _summary(session, row.id))
 
@@ -861,6 +862,7 @@ def create_version(
         )
         session.flush()
         _record_stage(session, actor, row, "create", "", "draft", "", moment)
+        readiness.refresh(session, [row.id], "Version registered", moment)
         return _version_view(session, row)
 
 
@@ -897,12 +899,18 @@ def update_docs(
             before=old,
             after=new,
         )
+        readiness.refresh(session, [row.id], "Documentation updated")
         session.refresh(row)
         return _version_view(session, row)
 
 
 def confirm_features(
-    db: Database, actor: User, version_id: int, expected_version: int, mapping: dict[str, int | None]
+    db: Database,
+    actor: User,
+    version_id: int,
+    expected_version: int,
+    mapping: dict[str, int | None],
+    now: datetime | None = None,
 ) -> ModelVersion:
     """The data scientist confirms (or changes) which business field each feature means; a feature
     left without a field stays plainly unmapped."""
@@ -918,7 +926,7 @@ def confirm_features(
         ]
         if problems:
             raise InvalidInput(problems)
-        moment = utcnow()
+        moment = now or utcnow()
         changed = {}
         for item in row.feature_maps:
             if item.feature not in mapping:
@@ -939,6 +947,7 @@ def confirm_features(
             entity_id=row.id,
             after={"mapped": changed},
         )
+        readiness.refresh(session, [row.id], "Features mapped", moment)
         session.refresh(row)
         return _version_view(session, row)
 
@@ -1013,6 +1022,9 @@ def _transition(
             **(extra or {}),
         },
     )
+    readiness.refresh(
+        session, [row.id], f"Stage: {STAGE_LABELS[to_stage].lower()} ({action.replace('_', ' ')})", moment
+    )
 
 
 def _rationale(text: str, required: bool, what: str) -> str:
@@ -1078,11 +1090,11 @@ def _open_deployment(session: Session, model_id: int) -> DeploymentRow | None:
     )
 
 
-def production_gate(session: Session, row: ModelVersionRow) -> None:
+def production_gate(session: Session, row: ModelVersionRow, moment: datetime) -> None:
     """Checks a version must pass before it serves. The four-eyes approval is enforced by the stage
-    (only approved or previously serving versions get here); the readiness issue adds its check
-    here, raising InvalidInput with what is missing."""
-    del session, row
+    (only approved versions are promoted); readiness must be Production-ready or overridden by a
+    reviewer, else InvalidInput says what is missing."""
+    readiness.gate(session, row, moment)
 
 
 def _promote(
@@ -1094,8 +1106,10 @@ def _promote(
     action: str,
     moment: datetime,
 ) -> None:
-    """Put `row` into production now, retiring whatever served before, and open its deployment."""
-    production_gate(session, row)
+    """Put `row` into production now, retiring whatever served before, and open its deployment. A
+    rollback skips the readiness gate: returning to what served before must never wait."""
+    if action != "rollback":
+        production_gate(session, row, moment)
     current = _open_deployment(session, row.model_id)
     if current is not None:
         current.ended_at, current.ended_by_name = moment, actor.display_name

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from components import model_views as views
-from components import session
+from components import readiness_views, session
 from components.edit_pin import EditPin
 from components.feedback import show_problems
 from components.guard import guard
@@ -15,7 +15,7 @@ from components.navigation import BY_KEY
 from components.problem_report import problem_report
 from components.runtime import database
 from components.text import day, md, when
-from flightdeck import audit, context, formats, ingest, kpis, modelcard, registry
+from flightdeck import audit, context, formats, ingest, kpis, modelcard, readiness, registry
 from flightdeck.auth import can
 from flightdeck.errors import FlightdeckError, InvalidInput, StaleEdit
 from flightdeck.evaluation import ErrorValues, value_curve
@@ -159,6 +159,15 @@ if version is not None:
         st.rerun()
     with top_right:
         views.stage_badge(version.stage)
+        scored = readiness.summaries(db, [version.id]).get(version.id)
+        readiness_views.level_badge(scored.level if scored else None)
+        readiness_views.readiness_link(
+            version.id,
+            f"Readiness {scored.headline:.0f}/100"
+            + (f" · next: {scored.top_blocker}" if scored.top_blocker else "")
+            if scored and scored.headline is not None
+            else "Readiness",
+        )
         st.caption(
             f"{md(version.estimator)} · {md(version.framework)} · created by "
             f"{md(version.created_by_name)} on "
@@ -228,6 +237,10 @@ def lifecycle_actions(v: registry.ModelVersion) -> None:
                     )
         else:
             st.caption("Approved. An author of the model (or an admin) promotes it to production.")
+        st.caption(
+            "Promotion needs the version to be Production-ready, or a reviewer's override recorded on its "
+            "readiness page."
+        )
     if v.stage in ("approved", "production") and can(user, "model.deploy", v):
         with (
             st.popover("Retire this version", icon=":material/archive:"),

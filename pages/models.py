@@ -11,9 +11,10 @@ from components.model_views import model_link
 from components.navigation import BY_KEY
 from components.runtime import database
 from components.text import md, when
-from flightdeck import audit, goals, kpis, registry
+from flightdeck import audit, goals, kpis, readiness, registry
 from flightdeck.auth import can
 from flightdeck.errors import InvalidInput
+from flightdeck.readiness_rubric import LEVEL_LABELS
 from flightdeck.registry import STAGE_LABELS, TASK_LABELS
 from flightdeck.roles import Role
 
@@ -34,6 +35,22 @@ def registry_view(stamp: int) -> tuple[list[registry.Model], list[registry.Model
 
 
 models, pending = registry_view(audit.head_id(db))
+
+
+@st.cache_data(ttl=60, max_entries=10, show_spinner=False)
+def readiness_view(stamp: tuple[int, int]) -> dict[tuple[int, int], readiness.PortfolioRow]:
+    """Each version's stored readiness by (model, number), cached until a score or the registry moves."""
+    return {(r.model_id, r.number): r for r in readiness.portfolio(database())}
+
+
+scores = readiness_view(readiness.data_stamp(db))
+
+
+def readiness_label(row: readiness.PortfolioRow | None) -> str:
+    if row is None or row.level is None or row.headline is None:
+        return "not scored yet"
+    return f"{LEVEL_LABELS[row.level]} · {row.headline:.0f}"
+
 
 if user.has(Role.REVIEWER) and pending:
     with st.container(border=True):
@@ -77,6 +94,10 @@ with browse:
                 f"v{m.latest_number} · {STAGE_LABELS[m.latest_stage]}"
                 if m.latest_number and m.latest_stage
                 else "none yet"
+                for m in shown
+            ],
+            "Readiness (latest)": [
+                readiness_label(scores.get((m.id, m.latest_number))) if m.latest_number else "—"
                 for m in shown
             ],
             "Authors": [", ".join(m.author_names) for m in shown],

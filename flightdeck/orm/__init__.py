@@ -15,6 +15,7 @@ from flightdeck.orm.kpis import (
     SqlConnectionRow,
 )
 from flightdeck.orm.monitoring import PredictionBinRow
+from flightdeck.orm.readiness import AttestationRow, GateOverrideRow, SnapshotRow
 from flightdeck.orm.registry import (
     ArtifactRow,
     DeploymentRow,
@@ -35,6 +36,7 @@ __all__ = [
     "AlertDeliveryRow",
     "AlertRow",
     "ArtifactRow",
+    "AttestationRow",
     "AuditEventRow",
     "AuditHeadRow",
     "AuthSessionRow",
@@ -42,6 +44,7 @@ __all__ = [
     "DataFieldRow",
     "DeploymentRow",
     "FeatureMapRow",
+    "GateOverrideRow",
     "GoalRow",
     "GoalStatus",
     "HierarchyNodeRow",
@@ -58,6 +61,7 @@ __all__ = [
     "PredictionBinRow",
     "PredictionRow",
     "RollupRow",
+    "SnapshotRow",
     "SqlConnectionRow",
     "StageEventRow",
     "TrustedTypeRow",

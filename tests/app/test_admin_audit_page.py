@@ -69,8 +69,15 @@ def test_filters_narrow_the_table(app, demo_db: Database) -> None:
     at = widget(at, "selectbox", "Who").set_value(bianca.id).run()
     assert set(at.dataframe[0].value["Who"]) == {"Bianca Romero"}
     # In the demo she created her goal, her dictionary fields and her KPIs, loaded their history,
-    # and stated what the churn model's decisions are worth.
-    done = {"goal.create", "data_field.create", "kpi.create", "kpi.ingest", "model.error_values"}
+    # stated what the churn model's decisions are worth and attested its readiness checks.
+    done = {
+        "goal.create",
+        "data_field.create",
+        "kpi.create",
+        "kpi.ingest",
+        "model.error_values",
+        "readiness.attest",
+    }
     assert set(at.dataframe[0].value["Action"]) == done
 
     at = widget(at, "selectbox", "Who").set_value(None).run()

@@ -4,7 +4,7 @@ and the actions a data scientist, reviewer, business owner and admin take there.
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from flightdeck import artifacts, audit, context, registry
+from flightdeck import artifacts, audit, context, readiness, registry
 from flightdeck.db import Database
 from tests.app.conftest import (
     account,
@@ -119,6 +119,10 @@ def test_an_author_promotes_an_approved_version_and_the_old_one_retires(app, dem
     v2 = registry.version_by_number(demo_db, churn, 2)
     registry.approve(demo_db, account(demo_db, "rita"), v2.id, "Approved in the May committee.")
     at = open_model(app, demo_db, "dana", version=2)
+    at = click(at, "Promote to production (retires v1)")
+    assert "not Production-ready" in texts(at)  # the readiness gate
+    assert registry.get_model(demo_db, churn).production_number == 1
+    readiness.record_override(demo_db, account(demo_db, "rita"), v2.id, "Early retrain; v1 is overdue.")
     widget(at, "text_input", "Scope").set_value("All regions")
     at = click(at, "Promote to production (retires v1)")
     assert not at.exception

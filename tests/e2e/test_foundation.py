@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 from flightdeck.demo import DEMO_PASSWORD
 from tests.e2e.conftest import settle, sidebar_links, sign_in
 
-MODELS = ["Models", "Model cards", "Prediction logs"]
+MODELS = ["Models", "Readiness portfolio", "Model cards", "Prediction logs"]
 EVERYONE = [
     "Home",
     "Goals",

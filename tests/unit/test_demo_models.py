@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import numpy as np
 
-from flightdeck import demo, predictions, registry
+from flightdeck import demo, predictions, readiness, registry
 from flightdeck.db import Database
 from flightdeck.demo_models import CHURN, DRIFT_DAYS, FORECAST, INVOICE
 
@@ -44,3 +44,16 @@ def test_the_demo_models_tell_the_story(db: Database) -> None:
         "quantiles"
     ]["p95"]
     assert np.mean(recent) > p95 > np.mean(before)  # a heatwave beyond the training range
+
+    # Readiness lands at three levels by evidence, not by fixed numbers (issue 5).
+    ready = {r.version_id: readiness.current(db, r.version_id) for r in readiness.portfolio(db)}
+    levels = {(r.evidence.model_name, r.evidence.number): r.score.level for r in ready.values()}
+    assert levels[(churn.name, 1)] == "production_ready"
+    assert levels[(forecast.name, 1)] == "pilot_ready"
+    assert levels[(registry.get_model_by_key(db, INVOICE).name, 1)] == "not_ready"
+    pilot = ready[served.version_id]
+    assert pilot.statuses["drift_ok"] == "fail"  # the heatwave is a next step
+    assert "drift_ok" in [s.check.id for s in pilot.next_steps]
+    assert [o.used_at is not None for o in readiness.overrides(db, served.version_id)] == [True]
+    assert readiness.overrides(db, v1.id) == []  # churn v1 passed the gate on its evidence
+    assert len(ready[invoice.id].score.blocking_failed) >= 3

@@ -37,6 +37,8 @@ EXPECTED: dict[str, tuple[set[Role], set[Role]]] = {
     "model.value": ({A}, {BO}),
     "artifact.allowlist": ({A}, set()),
     "prediction.ingest": ({A}, {DS}),
+    "readiness.attest": ({BO, DS, R, A}, set()),
+    "readiness.override": ({R}, set()),
 }
 
 

@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from flightdeck import audit, context, registry, users
+from flightdeck import audit, context, readiness, registry, users
 from flightdeck.auth import User
 from flightdeck.db import Database
 from flightdeck.errors import InvalidInput, PermissionDenied, StaleEdit
@@ -152,6 +152,7 @@ def test_the_lifecycle_runs_draft_review_approved_production_and_is_audited(db: 
     with pytest.raises(InvalidInput, match="rationale"):
         registry.approve(db, team["rita"], version.id, "  ")
     registry.approve(db, team["rita"], version.id, "Beats the baseline on every region.")
+    readiness.record_override(db, team["rita"], version.id, "Readiness is not this test's subject.")
     with pytest.raises(PermissionDenied):
         registry.promote(db, team["rita"], version.id)  # a reviewer does not deploy
     live = registry.promote(db, team["dana"], version.id, scope="All regions")
@@ -249,6 +250,7 @@ def release(
     version = add_version(db, team["dana"], model_id)
     registry.request_review(db, team["dana"], version.id, now=when - timedelta(days=2))
     registry.approve(db, team["rita"], version.id, "Approved.", now=when - timedelta(days=1))
+    readiness.record_override(db, team["rita"], version.id, "Not this test's subject.", now=when)
     return registry.promote(db, team["dana"], version.id, scope=scope, now=when)
 
 
