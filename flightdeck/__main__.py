@@ -7,7 +7,18 @@ import getpass
 import sys
 from pathlib import Path
 
-from flightdeck import alerts, demo, formats, ingest, kpis, predictions, registry, sources, users
+from flightdeck import (
+    alerts,
+    demo,
+    formats,
+    ingest,
+    kpis,
+    model_alerts,
+    predictions,
+    registry,
+    sources,
+    users,
+)
 from flightdeck.config import load_settings
 from flightdeck.db import Database
 from flightdeck.errors import FlightdeckError
@@ -193,6 +204,13 @@ def _deliver_alerts(db: Database, _args: argparse.Namespace) -> None:
     print(f"{report.delivered} delivered, {failed}, {report.still_pending} pending.")
 
 
+def _evaluate_alerts(db: Database, _args: argparse.Namespace) -> None:
+    raised = model_alerts.evaluate_all(db)
+    print(f"Model alerts checked; {len(raised)} newly raised or escalated.")
+    for message in raised:
+        print(f"  {message}")
+
+
 def _ingest_arguments(command: argparse.ArgumentParser) -> None:
     command.add_argument("kpi_key", help="the KPI's key, e.g. fresh_waste_rate")
     command.add_argument("file", type=Path, help="a CSV or Excel (.xlsx) file")
@@ -280,6 +298,9 @@ def parser() -> argparse.ArgumentParser:
     alerts_cmd.add_parser("deliver", help="send pending webhook notifications").set_defaults(
         run=_deliver_alerts
     )
+    alerts_cmd.add_parser(
+        "evaluate", help="check drift, performance, refresh and impact alerts of production models (for cron)"
+    ).set_defaults(run=_evaluate_alerts)
     return root
 
 
