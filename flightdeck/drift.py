@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import numpy as np
@@ -208,8 +208,8 @@ def _small_sample(
 ) -> dict[str, np.ndarray]:
     """The logged values of a few numeric features in a window known to hold fewer than
     MIN_PSI_ROWS predictions (only then is anything read from the log itself)."""
-    low = datetime.combine(start, time())
-    high = datetime.combine(end + timedelta(days=1), time())
+    low = datetime.combine(start, time(), tzinfo=UTC)
+    high = datetime.combine(end + timedelta(days=1), time(), tzinfo=UTC)
     columns = [PredictionRow.features[f].as_float() for f in features]
     rows = session.execute(
         select(*columns)
