@@ -11,67 +11,16 @@ evaluate` runs them all for what only time changes (a refresh falls due without 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from flightdeck import alerts, drift, drift_stats, evaluation, impact, predictions
+from flightdeck import alerts, drift, drift_stats, impact
 from flightdeck.db import Database
-from flightdeck.drift_stats import Band, PerformanceCheck
+from flightdeck.drift_stats import Band
 from flightdeck.impact_stats import Verdict
-from flightdeck.orm import DeploymentRow, ModelRow, ModelVersionRow, utcnow
-
-HEADLINE = {"classification": "roc_auc", "regression": "mae"}
-BOUNDED_TOLERANCE = 0.05  # for metrics between 0 and 1 (ROC AUC): 0.05 worse is a real loss
-RELATIVE_TOLERANCE = 0.10  # for error metrics in the target's units (MAE): 10% worse than holdout
-
-
-@dataclass(frozen=True)
-class Serving:
-    model: ModelRow
-    version: ModelVersionRow
-
-
-def serving(session: Session, model_id: int) -> Serving | None:
-    """The version serving now, if any."""
-    found = session.execute(
-        select(ModelRow, ModelVersionRow)
-        .join(DeploymentRow, DeploymentRow.model_id == ModelRow.id)
-        .join(ModelVersionRow, ModelVersionRow.id == DeploymentRow.version_id)
-        .where(ModelRow.id == model_id, DeploymentRow.ended_at.is_(None))
-    ).first()
-    return Serving(*found) if found else None
-
-
-def tolerance(metric: str, holdout: float) -> float:
-    """How much worse than the holdout a live metric may be before it is called a drop."""
-    if metric in ("roc_auc", "pr_auc", "f1", "r2"):
-        return BOUNDED_TOLERANCE
-    return RELATIVE_TOLERANCE * abs(holdout)
-
-
-def performance(session: Session, model_id: int) -> PerformanceCheck | None:
-    """The serving version's headline metric on the outcomes joined so far against its holdout."""
-    found = serving(session, model_id)
-    if found is None:
-        return None
-    metric = HEADLINE[found.model.task]
-    holdout = (found.version.evaluation or {}).get("metrics", {}).get(metric)
-    live = predictions.live_performance_in(session, model_id)
-    current = live.metrics.get(metric)
-    if holdout is None or current is None:
-        return None
-    label, higher = evaluation.metric_names(found.model.task)[metric]
-    return drift_stats.compare_performance(
-        label,
-        current,
-        holdout,
-        n_outcomes=live.joined,
-        higher_is_better=higher,
-        tolerance=tolerance(metric, holdout),
-    )
+from flightdeck.model_monitoring import performance, serving
+from flightdeck.orm import ModelRow, utcnow
 
 
 def _set(
