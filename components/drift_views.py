@@ -15,7 +15,7 @@ from flightdeck import evaluation
 from flightdeck.drift_stats import MAJOR, MODERATE, OTHER, Band, FeatureDrift
 from flightdeck.model_monitoring import ModelMonitoring
 
-BAND_TEXT = {Band.STABLE: "🟢 stable", Band.MODERATE: "🟠 moderate", Band.MAJOR: "🔴 major"}
+BAND_COLOURS = {"stable": "#e6f4ea", "moderate": "#fff4e0", "major": "#fde7e7"}
 BAND_RULE = (
     f"PSI against the training data's 10 quantile bins: under {MODERATE} stable, {MODERATE}–{MAJOR} "
     f"moderate, over {MAJOR} major. Below 500 values a numeric feature's band counts only if the "
@@ -25,23 +25,25 @@ LAYOUT = {"height": 340, "margin": {"l": 10, "r": 10, "t": 50, "b": 10}}
 
 
 def band_text(status: Band | None) -> str:
-    return BAND_TEXT[status] if status is not None else "no values"
+    return status.value if status is not None else "no values"
 
 
 def drift_table(features: tuple[FeatureDrift, ...], prediction: FeatureDrift | None) -> None:
     rows = [*features, *([prediction] if prediction else [])]
     ordered = sorted(rows, key=lambda f: -np.nan_to_num(f.psi.value, nan=-1.0))
+    table = pd.DataFrame(
+        {
+            "Feature": [f.feature for f in ordered],
+            "Kind": ["model output" if f is prediction else f.kind for f in ordered],
+            "Values": [f.n for f in ordered],
+            "PSI": [f.psi.value for f in ordered],
+            "Drift": [band_text(f.status) for f in ordered],
+            "KS p-value": [f.ks.p_value if f.ks else None for f in ordered],
+        }
+    )
+    styled = table.style.map(lambda band: f"background-color: {BAND_COLOURS.get(band, '')}", subset=["Drift"])
     st.dataframe(
-        pd.DataFrame(
-            {
-                "Feature": [f.feature for f in ordered],
-                "Kind": ["model output" if f is prediction else f.kind for f in ordered],
-                "Values": [f.n for f in ordered],
-                "PSI": [f.psi.value for f in ordered],
-                "Drift": [band_text(f.status) for f in ordered],
-                "KS p-value": [f.ks.p_value if f.ks else None for f in ordered],
-            }
-        ),
+        styled,
         column_config={
             "PSI": st.column_config.NumberColumn(format="%.3f"),
             "KS p-value": st.column_config.NumberColumn(format="%.2g", help="Only for small windows."),

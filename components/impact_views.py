@@ -14,7 +14,7 @@ from components.model_views import PLOT_CONFIG
 from components.text import day, md
 from flightdeck.impact import GoalImpact, KpiImpact, Portfolio
 from flightdeck.impact_stats import ControlImpact, CounterfactualImpact, Interval, MoneyImpact, Verdict
-from flightdeck.monitoring import format_money, format_value
+from flightdeck.monitoring import format_delta, format_money, format_value
 
 VERDICT_LOOK = {
     Verdict.POSITIVE: (st.success, ":material/trending_up:", "Positive"),
@@ -23,6 +23,7 @@ VERDICT_LOOK = {
 }
 LAYOUT = {"height": 360, "margin": {"l": 10, "r": 10, "t": 50, "b": 10}, "hovermode": "x unified"}
 BAND = "rgba(31, 95, 139, 0.15)"
+ACTUAL = "#1f5f8b"
 
 
 def verdict(item: KpiImpact) -> None:
@@ -49,12 +50,16 @@ def facts(item: KpiImpact) -> None:
         return
     cols = st.columns(4)
     unit = item.unit
-    per = "per day" if item.frequency == "day" else f"per {item.frequency}"
-    label = "Effect (treatment − control)" if isinstance(result, ControlImpact) else "Effect vs projection"
+    per = "day" if item.frequency == "day" else item.frequency
     cols[0].metric(
-        f"{label}, {per}",
-        format_value(result.effect.estimate, unit),
-        help=f"95% interval {_interval(result.effect, unit)}.",
+        f"Effect per {per}",
+        format_delta(result.effect.estimate, unit),
+        help=f"95% interval {_interval(result.effect, unit)}. "
+        + (
+            "Treatment − control, after removing their difference before go-live."
+            if isinstance(result, ControlImpact)
+            else "Actual − projected without the model."
+        ),
         border=True,
     )
     lift = result.relative_lift if isinstance(result, ControlImpact) else result.relative
@@ -66,28 +71,25 @@ def facts(item: KpiImpact) -> None:
     )
     if item.money is not None:
         cols[2].metric(
-            "Value per year at this rate",
+            "Value per year",
             format_money(item.money.annual_run_rate.estimate, item.money.currency),
-            help=_money(item.money.annual_run_rate, item.money.currency),
+            help=_money(item.money.annual_run_rate, item.money.currency) + ", at the current rate.",
             border=True,
         )
     else:
         cols[2].metric("Value per year", "—", help="The KPI has no money value per unit.", border=True)
     since = item.days_since_go_live
+    cols[3].metric("Days since go-live", f"{since:,}" if since else "—", border=True)
     if isinstance(result, ControlImpact) and result.n_treatment is not None:
-        cols[3].metric(
-            "Units per arm",
-            f"{result.n_treatment:,} / {result.n_control:,}",
-            help="Treatment / control; checked against a planned 50/50 split.",
-            border=True,
+        check = result.sample_ratio
+        st.caption(
+            f"Units per arm: {result.n_treatment:,} in treatment, {result.n_control:,} in control. "
+            + (md(check.summary) if check else "")
         )
-    else:
-        cols[3].metric("Days since go-live", f"{since:,}" if since else "—", border=True)
     if item.money is not None:
         st.caption(
             f"To date: {format_money(item.money.to_date.estimate, item.money.currency)} "
-            f"({_money(item.money.to_date, item.money.currency)}) over {since or 0:,} days since go-live "
-            f"on {day(item.go_live)}."
+            f"({_money(item.money.to_date, item.money.currency)}) since go-live on {day(item.go_live)}."
         )
 
 
@@ -107,8 +109,12 @@ def kpi_chart(item: KpiImpact) -> go.Figure:
     fig = go.Figure()
     y_title = f"{item.kpi_name} ({item.unit})" if item.unit else item.kpi_name
     if "control" in frame:
-        fig.add_scatter(x=frame["period"], y=frame["treatment"], mode="lines", name="Treatment")
-        fig.add_scatter(x=frame["period"], y=frame["control"], mode="lines", name="Control")
+        fig.add_scatter(
+            x=frame["period"], y=frame["treatment"], mode="lines", line_color=ACTUAL, name="Treatment"
+        )
+        fig.add_scatter(
+            x=frame["period"], y=frame["control"], mode="lines", line_color="#999", name="Control"
+        )
         title = f"{item.kpi_name}: treatment against control"
     elif "expected" in frame:
         fig.add_scatter(
@@ -120,9 +126,9 @@ def kpi_chart(item: KpiImpact) -> go.Figure:
             fillcolor=BAND, name="95% prediction interval",
         )  # fmt: skip
         fig.add_scatter(x=frame["period"], y=frame["expected"], mode="lines", line_dash="dot",
-                        name="Projected without the model")  # fmt: skip
-        fig.add_scatter(x=frame["period"], y=frame["actual"], mode="lines", name="Actual")
-        where = f" in {item.segment}" if item.segment else ""
+                        line_color="#666", name="Projected without the model")  # fmt: skip
+        fig.add_scatter(x=frame["period"], y=frame["actual"], mode="lines", line_color=ACTUAL, name="Actual")
+        where = f" in {item.segment_label}" if item.segment else ""
         title = f"{item.kpi_name}{where}: actual against the projection without the model"
     else:
         fig.add_scatter(x=frame["period"], y=frame.get("actual", []), mode="lines", name="Actual")
@@ -139,7 +145,9 @@ def cumulative_chart(item: KpiImpact) -> go.Figure:
                     hoverinfo="skip")  # fmt: skip
     fig.add_scatter(x=frame["period"], y=frame["low"], mode="lines", line_width=0, fill="tonexty",
                     fillcolor=BAND, name="95% interval")  # fmt: skip
-    fig.add_scatter(x=frame["period"], y=frame["estimate"], mode="lines+markers", name="Cumulative effect")
+    fig.add_scatter(
+        x=frame["period"], y=frame["estimate"], mode="lines", line_color=ACTUAL, name="Cumulative effect"
+    )
     fig.add_hline(y=0, line_color="#999")
     money = item.cumulative_unit == item.currency
     fig.update_layout(
@@ -208,22 +216,23 @@ def kpi_section(item: KpiImpact) -> None:
 
 
 def _row(name: str, money: MoneyImpact | None, verdicts: str) -> dict[str, object]:
+    def amount(value: float | None) -> str:
+        return format_money(value, money.currency) if money and value else "—"
+
     return {
         "": name,
         "Verdicts": verdicts,
-        "Value per year": format_money(money.annual_run_rate.estimate, money.currency) if money else "—",
+        "Value per year": amount(money.annual_run_rate.estimate if money else None),
         "95% interval": _money(money.annual_run_rate, money.currency).removeprefix("95% CI ")
         if money
         else "",
-        "To date": format_money(money.to_date.estimate, money.currency) if money else "—",
-        "Goal expects per year": format_money(money.expected_per_year, money.currency)
-        if money and money.expected_per_year
-        else "—",
+        "To date": amount(money.to_date.estimate if money else None),
+        "Goal expects a year": amount(money.expected_per_year if money else None),
     }
 
 
 def _verdicts(items: tuple[KpiImpact, ...]) -> str:
-    return ", ".join(f"{i.kpi_name}: {i.verdict.value if i.verdict else 'not enough data'}" for i in items)
+    return "; ".join(f"{i.kpi_name} {i.verdict.value if i.verdict else 'not measured yet'}" for i in items)
 
 
 def portfolio_table(found: Portfolio) -> None:

@@ -77,6 +77,7 @@ class KpiImpact:
     changes: tuple[VersionChange, ...]
     design: str  # "control group", "counterfactual" or "not in production"
     segment: str  # what is measured: "treatment", a hierarchy node, or "" (the whole business)
+    segment_label: str  # the same in words: "the treatment arm", "North", "the whole business"
     comparison: str  # in words: what stands for "without the model"
     result: Result | None
     money: MoneyImpact | None
@@ -101,7 +102,7 @@ class KpiImpact:
         if self.money is None:
             return ""
         scope = (
-            f" It is measured on {self.segment}, so for a part of the business it is the value of the "
+            f" It is measured on {self.segment_label}, so for a part of the business it is the value of the "
             "effect if it held for the whole KPI (as a roll-out would)."
             if self.segment
             else ""
@@ -257,7 +258,7 @@ def _kpi_impact(
         design = "not in production" if go_live is None else "counterfactual"
         result = None if go_live is None else NotEnoughData("Impact", ("no data for this KPI yet",), 0, 0)
         return KpiImpact(
-            **common, design=design, segment="", comparison="", result=result, money=None,
+            **common, design=design, segment="", segment_label="", comparison="", result=result, money=None,
             cumulative_unit="", series=empty, cumulative=empty,
         )  # fmt: skip
     options = {"direction": kpi.direction, "name": kpi.name, "unit": kpi.unit, "frequency": kpi.frequency}
@@ -277,6 +278,7 @@ def _kpi_impact(
         series = pd.concat([treatment, control], axis=1).rename_axis("period").reset_index()
         cumulative = _cumulative_control(treatment, control, go_live, **options)
         design, segment, comparison = "control group", "treatment", "the control group"
+        segment_label = "the treatment arm"
     else:
         pilot, others = _pilot_node(reader, kpi.id, changes[-1].scope)
         nodes = [pilot, *others] if pilot else [monitoring.TOTAL]
@@ -304,6 +306,8 @@ def _kpi_impact(
             series = actual.rename_axis("period").reset_index()
             cumulative = empty
         design, segment = "counterfactual", pilot
+        node = reader.hierarchy(kpi.id).node(pilot) if pilot else None  # type: ignore[union-attr]
+        segment_label = node.label if node else "the whole business"
     money = None
     if isinstance(result, ControlImpact | CounterfactualImpact) and kpi.value_per_unit is not None:
         money = impact_stats.money_impact(
@@ -316,7 +320,8 @@ def _kpi_impact(
         )
     cumulative, unit = _in_money(cumulative.reset_index(drop=True), kpi)
     return KpiImpact(
-        **common, design=design, segment=segment, comparison=comparison, result=result, money=money,
+        **common, design=design, segment=segment, segment_label=segment_label, comparison=comparison,
+        result=result, money=money,
         cumulative_unit=unit, series=series.reset_index(drop=True), cumulative=cumulative,
     )  # fmt: skip
 
