@@ -223,9 +223,6 @@ def _row(name: str, money: MoneyImpact | None, verdicts: str) -> dict[str, objec
         "": name,
         "Verdicts": verdicts,
         "Value per year": amount(money.annual_run_rate.estimate if money else None),
-        "95% interval": _money(money.annual_run_rate, money.currency).removeprefix("95% CI ")
-        if money
-        else "",
         "To date": amount(money.to_date.estimate if money else None),
         "Goal expects a year": amount(money.expected_per_year if money else None),
     }
