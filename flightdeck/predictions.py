@@ -555,10 +555,10 @@ def live_performance_in(session: Session, model_id: int) -> LivePerformance:
     model = session.get(ModelRow, model_id)
     if model is None:
         raise NotFound("Model", model_id)
-    predictions, first, last = session.execute(
+    predictions, first, last = session.execute(  # from the loads: no scan of the log itself
         select(
-            func.count(), func.min(PredictionRow.predicted_at), func.max(PredictionRow.predicted_at)
-        ).where(PredictionRow.model_id == model_id)
+            func.sum(LogBatchRow.rows), func.min(LogBatchRow.first_at), func.max(LogBatchRow.last_at)
+        ).where(LogBatchRow.model_id == model_id, LogBatchRow.kind == "predictions")
     ).one()
     outcomes = session.scalar(select(func.count()).where(OutcomeRow.model_id == model_id)) or 0
     pairs = session.execute(
