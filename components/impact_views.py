@@ -14,7 +14,7 @@ from components.model_views import PLOT_CONFIG
 from components.text import day, md
 from flightdeck.impact import GoalImpact, KpiImpact, Portfolio
 from flightdeck.impact_stats import ControlImpact, CounterfactualImpact, Interval, MoneyImpact, Verdict
-from flightdeck.monitoring import format_delta, format_money, format_value
+from flightdeck.monitoring import MAX_POINTS, format_delta, format_money, format_value
 
 VERDICT_LOOK = {
     Verdict.POSITIVE: (st.success, ":material/trending_up:", "Positive"),
@@ -103,9 +103,15 @@ def _markers(fig: go.Figure, item: KpiImpact) -> None:
         )
 
 
+def _thin(frame: pd.DataFrame) -> pd.DataFrame:
+    """At most MAX_POINTS rows per trace (every k-th period of a long daily history)."""
+    step = -(-len(frame) // MAX_POINTS)
+    return frame.iloc[::step] if step > 1 else frame
+
+
 def kpi_chart(item: KpiImpact) -> go.Figure:
     """The KPI with what stands for 'without the model': the control arm or the projection band."""
-    frame = item.series
+    frame = _thin(item.series)
     fig = go.Figure()
     y_title = f"{item.kpi_name} ({item.unit})" if item.unit else item.kpi_name
     if "control" in frame:
@@ -139,7 +145,7 @@ def kpi_chart(item: KpiImpact) -> go.Figure:
 
 
 def cumulative_chart(item: KpiImpact) -> go.Figure:
-    frame = item.cumulative
+    frame = _thin(item.cumulative)
     fig = go.Figure()
     fig.add_scatter(x=frame["period"], y=frame["high"], mode="lines", line_width=0, showlegend=False,
                     hoverinfo="skip")  # fmt: skip
