@@ -41,7 +41,7 @@ from flightdeck.impact_stats import (
     NotEnoughData,
     Verdict,
 )
-from flightdeck.orm import DeploymentRow, GoalRow, KpiRow, ModelKpiRow, ModelRow, ModelVersionRow
+from flightdeck.orm import DeploymentRow, IngestBatchRow, KpiRow, ModelKpiRow, ModelRow, ModelVersionRow
 
 PLANNED_TREATMENT_SHARE = 0.5
 CHECKPOINTS = 26  # points of the cumulative chart for a control-group comparison
@@ -367,31 +367,70 @@ def _total(items: list[MoneyImpact]) -> MoneyImpact | None:
     return impact_stats.total_money(items)
 
 
-def portfolio(db: Database) -> Portfolio:
-    """Every production model's impact, with money rolled up per goal and for the portfolio."""
-    with db.read() as session:
-        found = impacts_in(session, production_models(session))
-        titles = dict(session.execute(select(GoalRow.id, GoalRow.title)).all())
+def roll_up(found: Iterable[KpiImpact]) -> Portfolio:
+    """Money per goal and for the portfolio (estimates add; intervals add in quadrature)."""
     by_goal: dict[int, list[KpiImpact]] = {}
     for item in found:
         by_goal.setdefault(item.goal_id, []).append(item)
     goals = tuple(
         GoalImpact(
             goal_id,
-            titles.get(goal_id, ""),
+            items[0].goal_title,
             tuple(items),
             _total([i.money for i in items if i.money is not None]),
         )
-        for goal_id, items in sorted(by_goal.items(), key=lambda g: titles.get(g[0], ""))
+        for goal_id, items in sorted(by_goal.items(), key=lambda g: g[1][0].goal_title)
     )
     return Portfolio(goals, _total([g.money for g in goals if g.money is not None]))
 
 
-def data_stamp(db: Database) -> tuple[tuple[int, str], int, int]:
-    """Changes with any KPI data or deployment change: the cache key of impact read models."""
-    kpi_stamp = monitoring.data_stamp(db)
+def portfolio(db: Database) -> Portfolio:
+    """Every production model's impact, with money rolled up per goal and for the portfolio."""
     with db.read() as session:
-        started, ended = session.execute(
-            select(func.count(DeploymentRow.id), func.count(DeploymentRow.ended_at))
-        ).one()
-    return kpi_stamp, int(started), int(ended)
+        return roll_up(impacts_in(session, production_models(session)))
+
+
+Stamp = tuple[int, str, int, int]
+
+
+def stamps(db: Database) -> dict[int, Stamp]:
+    """Per production model, a cache key that changes when its impact can: a load into one of its
+    KPIs or their drivers (arm sizes), an edit of those KPIs, or a deployment. One KPI load then
+    recomputes only the models it feeds. Four grouped queries, whatever the number of models."""
+    with db.read() as session:
+        models = production_models(session)
+        links = session.execute(
+            select(ModelKpiRow.model_id, ModelKpiRow.kpi_id).where(ModelKpiRow.model_id.in_(models))
+        ).all()
+        batches = dict(
+            session.execute(
+                select(IngestBatchRow.kpi_id, func.max(IngestBatchRow.id)).group_by(IngestBatchRow.kpi_id)
+            ).all()
+        )
+        kpi_rows = session.execute(select(KpiRow.id, KpiRow.parent_id, KpiRow.updated_at)).all()
+        deployments = {
+            model_id: (int(started), int(ended))
+            for model_id, started, ended in session.execute(
+                select(
+                    DeploymentRow.model_id, func.count(DeploymentRow.id), func.count(DeploymentRow.ended_at)
+                )
+                .where(DeploymentRow.model_id.in_(models))
+                .group_by(DeploymentRow.model_id)
+            )
+        }
+    children: dict[int, list[int]] = {}
+    edited = {}
+    for kpi_id, parent_id, updated_at in kpi_rows:
+        edited[kpi_id] = str(updated_at)
+        if parent_id is not None:
+            children.setdefault(parent_id, []).append(kpi_id)
+    found: dict[int, Stamp] = {}
+    for model_id in models:
+        kpi_ids = [k for m, k in links if m == model_id]
+        fed = [*kpi_ids, *(c for k in kpi_ids for c in children.get(k, []))]
+        found[model_id] = (
+            max((batches.get(k, 0) for k in fed), default=0),
+            max((edited[k] for k in kpi_ids), default=""),
+            *deployments.get(model_id, (0, 0)),
+        )
+    return found

@@ -21,14 +21,23 @@ st.caption(
 )
 
 
-@st.cache_data(ttl=600, max_entries=4, show_spinner="Estimating the impact of every production model…")
-def portfolio(stamp: tuple[tuple[int, str], int, int]) -> impact.Portfolio:
-    """Keyed by the data stamp: recomputed only when KPI data or a deployment changed."""
+@st.cache_data(ttl=600, max_entries=500, show_spinner=False)
+def model_items(model_id: int, stamp: impact.Stamp) -> list[impact.KpiImpact]:
+    """One model's impact, keyed by its own stamp: a KPI load recomputes only the models it feeds."""
     del stamp
-    return impact.portfolio(database())
+    return impact.model_impact(database(), model_id)
 
 
-found = portfolio(impact.data_stamp(database()))
+@st.cache_data(ttl=600, max_entries=4, show_spinner="Estimating the impact of the production models…")
+def portfolio(stamps: tuple[tuple[int, impact.Stamp], ...]) -> impact.Portfolio:
+    return impact.roll_up([item for model_id, stamp in stamps for item in model_items(model_id, stamp)])
+
+
+def current() -> impact.Portfolio:
+    return portfolio(tuple(impact.stamps(database()).items()))
+
+
+found = current()
 models = {i.model_id: i.model_name for g in found.goals for i in g.kpis}
 if not models:
     st.info(
@@ -46,8 +55,7 @@ st.query_params["model"] = str(model_id)
 @st.fragment(run_every=LIVE_SECONDS)
 def live(model_id: int) -> None:
     """Re-reads the stamp every LIVE_SECONDS: new observations redraw this part only."""
-    current = portfolio(impact.data_stamp(database()))
-    items = [i for g in current.goals for i in g.kpis if i.model_id == model_id]
+    items = [i for g in current().goals for i in g.kpis if i.model_id == model_id]
     if not items:
         st.info("This model left production.", icon=":material/archive:")
         return

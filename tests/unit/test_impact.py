@@ -147,12 +147,15 @@ def test_money_rolls_up_per_goal_and_for_the_portfolio(db: Database, ws: Workspa
     churn = make_kpi(db, ws, "churn", value_per_unit=1_000_000)
     load(db, ws.owner, churn, arms_file(effect=-0.2, gap=0.0))
     in_production(db, ws, (churn.id,))
-    before = impact.data_stamp(db)
+    other = make_kpi(db, ws, "other")
+    before = impact.stamps(db)
     found = impact.portfolio(db)
     (goal,) = found.goals
     assert goal.goal_title == ws.goal.title
     assert goal.money is not None
     assert found.money is not None
     assert found.money.annual_run_rate.estimate == pytest.approx(goal.kpis[0].money.annual_run_rate.estimate)  # type: ignore[union-attr]
+    load(db, ws.owner, other, csv_file([(GO_LIVE, "N1", 1.0)]))
+    assert impact.stamps(db) == before  # a KPI the model does not read changes nothing
     load(db, ws.owner, churn, csv_file([(GO_LIVE + timedelta(days=POST), "control", 2.4)]))
-    assert impact.data_stamp(db) != before  # a cache keyed by the stamp sees the new observation
+    assert impact.stamps(db) != before  # a cache keyed by the stamp sees the new observation
