@@ -6,7 +6,8 @@ seasonality); each has a production model that went live 180 days before the las
 Prints the time to compute the impact of all 50 (the whole portfolio, as the page's roll-up
 needs it) and the impact page's script-run time with AppTest (the whole app run: session check,
 navigation and page), median of 5: cold (Streamlit's caches cleared before every run, so every
-impact is estimated again) and warm (the page's cache, keyed by the data stamp, holds).
+impact is estimated again) and warm (the page's caches, keyed by each model's data stamp, hold),
+and one run after a new day is loaded into one KPI (only the model it feeds is estimated again).
 Target (issue 6): the page under 300 ms.
 
 Run: python -m benchmarks.impact [--postgresql]
@@ -26,6 +27,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 from argon2 import PasswordHasher, profiles
+from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 from benchmarks.drift import database
@@ -141,6 +143,28 @@ def page_runs(db: Database, token: str, cold: bool) -> list[float]:
     return times
 
 
+def after_one_load(db: Database, token: str) -> float:
+    """A warm page, then one new day loaded into one KPI: the next run recomputes that model only."""
+    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=300)
+    at.session_state["fd_token"] = token
+    at.run()
+    at.switch_page("pages/impact.py").run()
+    day = np.datetime64(FIRST) + DAYS
+    clean = ingest.Validated(np.array([day]), pd.Categorical([""]), np.array([4.9]), 1)
+    with db.transaction() as session:
+        row = session.scalars(select(KpiRow).where(KpiRow.key == "kpi_00")).one()
+        batch = IngestBatchRow(
+            kpi_id=row.id, source="cli", file_name="one day", rows_total=1, loaded_by_name="b"
+        )
+        session.add(batch)
+        session.flush()
+        ingest.store(session, row, clean, batch)
+    started = time.perf_counter()
+    at.run()
+    assert not at.exception
+    return time.perf_counter() - started
+
+
 def measure(dialect: str, targets: list[tuple[str, str, bool]]) -> None:
     folder = Path(tempfile.mkdtemp(prefix=f"flightdeck-bench-impact-{dialect}-"))
     print(f"{dialect}:")
@@ -158,6 +182,9 @@ def measure(dialect: str, targets: list[tuple[str, str, bool]]) -> None:
         cold = median_ms(page_runs(db, token, cold=True))
         warm = median_ms(page_runs(db, token, cold=False))
         print(f"  impact page script run: {cold:.0f} ms cold, {warm:.0f} ms warm (median of {RUNS})")
+        print(
+            f"  after a load into one KPI: {after_one_load(db, token) * 1000:.0f} ms (that model recomputed)"
+        )
         figure = f"{warm:.0f} ms warm, {cold:.0f} ms cold (goal < 300 ms)"
         targets.append((f"impact_page_{dialect}_ms", figure, warm < 300))
 
