@@ -4,15 +4,18 @@ drift, drift over time) and its alerts, raised once per condition and cleared on
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from flightdeck import __main__ as cli
 from flightdeck import alerts, drift, drift_stats, model_alerts, predictions, registry
 from flightdeck.db import Database
 from flightdeck.drift_stats import Band
 from flightdeck.roles import Role
+from tests.conftest import settings_for
 from tests.factories import (
     FEATURES,
     add_model,
@@ -27,8 +30,7 @@ from tests.kpi_factories import csv_file, days, load, make_kpi, workspace
 LIVE = date(2026, 3, 1)
 
 
-@pytest.fixture
-def churn(db: Database) -> dict:
+def production(db: Database) -> dict:
     """A churn model whose v1 (trained 2026-02-01, refreshed every 60 days) serves from LIVE."""
     dana = add_user(db, "dana", Role.DATA_SCIENTIST)
     model = add_model(db, dana, add_user(db, "bianca", Role.BUSINESS_OWNER))
@@ -39,6 +41,11 @@ def churn(db: Database) -> dict:
     registry.approve(db, rita, version.id, "Fine.", now=moment - timedelta(days=2))
     registry.promote(db, dana, version.id, now=moment)
     return {"dana": dana, "model": model, "version": version}
+
+
+@pytest.fixture
+def churn(db: Database) -> dict:
+    return production(db)
 
 
 def log_for(day: date, frame: pd.DataFrame, prediction: np.ndarray | float = 0.5) -> bytes:
@@ -187,3 +194,21 @@ def test_an_impact_that_turns_negative_with_confidence_raises_an_alert_at_the_kp
     fixed = [(d, "treatment", c) for d, c in zip(when, control + 0.001, strict=True)]
     load(db, ws.owner, churn, csv_file(fixed), name="corrected.csv")
     assert open_alerts(db, "model_impact") == []
+
+
+def test_the_daily_command_raises_what_only_time_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("FLIGHTDECK_DATA_DIR", str(tmp_path))
+    db = Database(settings_for(url, tmp_path))
+    db.upgrade()
+    production(db)  # trained 2026-02-01, refreshed every 60 days: overdue long before today
+    assert cli.main(["alerts", "evaluate"]) == 0
+    out = capsys.readouterr().out
+    assert "1 newly raised or escalated" in out
+    assert "refresh overdue" in out
+    assert cli.main(["alerts", "evaluate"]) == 0
+    assert "0 newly raised" in capsys.readouterr().out
+    db.dispose()
