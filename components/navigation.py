@@ -85,6 +85,20 @@ PAGES: tuple[PageSpec, ...] = (
         "KPIs past a threshold or off their target trajectory, for the goals you own.",
     ),
     PageSpec(
+        "impact",
+        "Business impact",
+        ":material/trending_up:",
+        "Monitoring",
+        "What each production model does to its KPIs: effect with its interval, the verdict and the money.",
+    ),
+    PageSpec(
+        "model_monitoring",
+        "Model monitoring",
+        ":material/troubleshoot:",
+        "Monitoring",
+        "Input and prediction drift of production models against their training data, and live performance.",
+    ),
+    PageSpec(
         "models",
         "Models",
         ":material/model_training:",

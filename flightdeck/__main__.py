@@ -7,7 +7,19 @@ import getpass
 import sys
 from pathlib import Path
 
-from flightdeck import alerts, demo, formats, ingest, kpis, predictions, readiness, registry, sources, users
+from flightdeck import (
+    alerts,
+    demo,
+    formats,
+    ingest,
+    kpis,
+    model_alerts,
+    predictions,
+    readiness,
+    registry,
+    sources,
+    users,
+)
 from flightdeck.config import load_settings
 from flightdeck.db import Database
 from flightdeck.errors import FlightdeckError
@@ -198,6 +210,13 @@ def _refresh_readiness(db: Database, _args: argparse.Namespace) -> None:
     print(f"Readiness re-checked; {changed} version(s) changed and got a new snapshot.")
 
 
+def _evaluate_alerts(db: Database, _args: argparse.Namespace) -> None:
+    raised = model_alerts.evaluate_all(db)
+    print(f"Model alerts checked; {len(raised)} newly raised or escalated.")
+    for message in raised:
+        print(f"  {message}")
+
+
 def _ingest_arguments(command: argparse.ArgumentParser) -> None:
     command.add_argument("kpi_key", help="the KPI's key, e.g. fresh_waste_rate")
     command.add_argument("file", type=Path, help="a CSV or Excel (.xlsx) file")
@@ -285,12 +304,16 @@ def parser() -> argparse.ArgumentParser:
     alerts_cmd.add_parser("deliver", help="send pending webhook notifications").set_defaults(
         run=_deliver_alerts
     )
+    alerts_cmd.add_parser(
+        "evaluate", help="check drift, performance, refresh and impact alerts of production models (for cron)"
+    ).set_defaults(run=_evaluate_alerts)
     readiness_cmd = commands.add_parser("readiness", help="operational readiness").add_subparsers(
         dest="readiness_command", required=True
     )
     readiness_cmd.add_parser(
         "refresh", help="re-check time-driven evidence (stale logs, refresh due) for every version (cron)"
     ).set_defaults(run=_refresh_readiness)
+
     return root
 
 

@@ -31,7 +31,7 @@ from flightdeck.db import Database
 from flightdeck.errors import FlightdeckError, InvalidInput, NotFound, Problem
 from flightdeck.exports import csv_bytes
 from flightdeck.formats import SourceFormat, period_start
-from flightdeck.kpis import view_of
+from flightdeck.kpis import ancestors, view_of
 from flightdeck.orm import IngestBatchRow, KpiRow, ObservationRow, utcnow
 from flightdeck.orm.kpis import ROLLUP_GRAINS
 from flightdeck.users import COMMAND_LINE
@@ -572,9 +572,11 @@ def load_frame(
         if batch is not None:
             batch.rows_new, batch.rows_changed, batch.rows_unchanged = new, changed, unchanged
             step(0.92, "Checking thresholds and alerts")
-            raised = monitoring.evaluate_alerts(
-                session, [row.id], notify=alerts.webhook_url(db.settings) is not None
-            )
+            notify = alerts.webhook_url(db.settings) is not None
+            raised = monitoring.evaluate_alerts(session, [row.id], notify=notify)
+            from flightdeck import model_alerts  # it reads impact, which builds on this module's KPIs
+
+            raised += model_alerts.evaluate_kpis(session, [row.id, *ancestors(session, row.id)], notify)
             audit.record(
                 session,
                 by=actor,

@@ -30,7 +30,7 @@ import pandas as pd
 from sqlalchemy import Float, cast, func, select
 from sqlalchemy.orm import Session
 
-from flightdeck import audit, bulk, drift, evaluation, formats, ingest, readiness
+from flightdeck import alerts, audit, bulk, drift, evaluation, formats, ingest, readiness
 from flightdeck.auth import User, authorize
 from flightdeck.config import Settings
 from flightdeck.context import actor_id, actor_name
@@ -193,7 +193,7 @@ def store_predictions(
         strict=True,
     )
     bulk.insert(session, PredictionRow.__tablename__, PREDICTION_COLUMNS, list(rows))
-    drift.count_bins(session, version, clean.moments, clean.features)
+    drift.count_bins(session, version, clean.moments, clean.features, clean.predictions)
 
 
 @dataclass(frozen=True)
@@ -204,6 +204,7 @@ class LogResult:
     matched: int
     first_at: datetime | None
     last_at: datetime | None
+    alerts: tuple[str, ...] = ()
 
     def summary(self) -> str:
         span = (
@@ -211,12 +212,13 @@ class LogResult:
             if self.first_at
             else ""
         )
+        raised = "".join(f" Alert: {a}" for a in self.alerts)
         if self.kind == "outcomes":
             return (
                 f"{self.rows:,} outcomes stored{span}; {self.matched:,} joined to a prediction, "
-                f"{self.rows - self.matched:,} had no prediction within the horizon."
+                f"{self.rows - self.matched:,} had no prediction within the horizon.{raised}"
             )
-        return f"{self.rows:,} predictions stored{span}."
+        return f"{self.rows:,} predictions stored{span}.{raised}"
 
 
 class DuplicateLog(FlightdeckError):
@@ -266,6 +268,14 @@ class _Authors:
     """A model's authors, as the resource `prediction.ingest` is checked against."""
 
     owner_ids: frozenset[int]
+
+
+def _evaluate_alerts(db: Database, session: Session, model_id: int) -> tuple[str, ...]:
+    """The model's drift, performance and refresh alerts, in the load's transaction."""
+    from flightdeck import model_alerts  # it reads live performance from this module
+
+    notify = alerts.webhook_url(db.settings) is not None
+    return tuple(model_alerts.evaluate_logs(session, model_id, notify=notify))
 
 
 def _moment(value: np.datetime64) -> datetime:
@@ -323,8 +333,11 @@ def ingest_predictions(
             after={"batch": batch.id, "file": file_name, "rows": clean.rows, "source": source},
         )
         readiness.refresh(session, [version.id], f"Predictions loaded ({clean.rows:,} rows)")
-        step(1.0, "Done")
-        return LogResult(batch.id, "predictions", clean.rows, 0, batch.first_at, batch.last_at)
+        raised = _evaluate_alerts(db, session, model_id)
+        result = LogResult(batch.id, "predictions", clean.rows, 0, batch.first_at, batch.last_at, raised)
+    alerts.dispatch(db)
+    step(1.0, "Done")
+    return result
 
 
 # -- outcomes --------------------------------------------------------------------------------------
@@ -448,8 +461,11 @@ def ingest_outcomes(
             entity_id=model_id,
             after={"batch": batch.id, "file": file_name, "rows": n, "matched": batch.matched},
         )
-        step(1.0, "Done")
-        return LogResult(batch.id, "outcomes", n, batch.matched, batch.first_at, batch.last_at)
+        raised = _evaluate_alerts(db, session, model_id)
+        result = LogResult(batch.id, "outcomes", n, batch.matched, batch.first_at, batch.last_at, raised)
+    alerts.dispatch(db)
+    step(1.0, "Done")
+    return result
 
 
 # -- reading ---------------------------------------------------------------------------------------
@@ -532,20 +548,25 @@ class LivePerformance:
 def live_performance(db: Database, model_id: int) -> LivePerformance:
     """How the model did on the outcomes joined so far (classification at threshold 0.5)."""
     with db.read() as session:
-        model = session.get(ModelRow, model_id)
-        if model is None:
-            raise NotFound("Model", model_id)
-        predictions, first, last = session.execute(
-            select(
-                func.count(), func.min(PredictionRow.predicted_at), func.max(PredictionRow.predicted_at)
-            ).where(PredictionRow.model_id == model_id)
-        ).one()
-        outcomes = session.scalar(select(func.count()).where(OutcomeRow.model_id == model_id)) or 0
-        pairs = session.execute(
-            select(PredictionRow.prediction, OutcomeRow.outcome)
-            .join(PredictionRow, PredictionRow.id == OutcomeRow.prediction_id)
-            .where(OutcomeRow.model_id == model_id)
-        ).all()
+        return live_performance_in(session, model_id)
+
+
+def live_performance_in(session: Session, model_id: int) -> LivePerformance:
+    """`live_performance` inside the caller's session (the alerts of an outcome load see its rows)."""
+    model = session.get(ModelRow, model_id)
+    if model is None:
+        raise NotFound("Model", model_id)
+    predictions, first, last = session.execute(  # from the loads: no scan of the log itself
+        select(
+            func.sum(LogBatchRow.rows), func.min(LogBatchRow.first_at), func.max(LogBatchRow.last_at)
+        ).where(LogBatchRow.model_id == model_id, LogBatchRow.kind == "predictions")
+    ).one()
+    outcomes = session.scalar(select(func.count()).where(OutcomeRow.model_id == model_id)) or 0
+    pairs = session.execute(
+        select(PredictionRow.prediction, OutcomeRow.outcome)
+        .join(PredictionRow, PredictionRow.id == OutcomeRow.prediction_id)
+        .where(OutcomeRow.model_id == model_id)
+    ).all()
     metrics: dict[str, Any] = {}
     if pairs:
         values = np.asarray(pairs, dtype=float)

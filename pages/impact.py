@@ -1,0 +1,74 @@
+"""Business impact: is each production model moving its KPIs, by how much, and what is that worth?
+One model at a time (the verdict, the KPI against what stands for 'without the model', the value
+to date), then the money rolled up per goal and for the portfolio. Live: new KPI values or a new
+deployment show up without a reload."""
+
+import streamlit as st
+
+from components import impact_views as views
+from components.guard import guard
+from components.runtime import database
+from components.text import md
+from flightdeck import impact
+
+LIVE_SECONDS = 30
+
+user = guard("impact")
+st.title("Business impact", anchor=False)
+st.caption(
+    "Is the model moving the KPI, by how much, and what is it worth? Estimates come with 95% intervals; "
+    "'inconclusive' means the data cannot yet tell an effect from noise."
+)
+
+
+@st.cache_data(ttl=600, max_entries=500, show_spinner=False)
+def model_items(model_id: int, stamp: impact.Stamp) -> list[impact.KpiImpact]:
+    """One model's impact, keyed by its own stamp: a KPI load recomputes only the models it feeds."""
+    del stamp
+    return impact.model_impact(database(), model_id)
+
+
+@st.cache_data(ttl=600, max_entries=4, show_spinner="Estimating the impact of the production models…")
+def portfolio(stamps: tuple[tuple[int, impact.Stamp], ...]) -> impact.Portfolio:
+    return impact.roll_up([item for model_id, stamp in stamps for item in model_items(model_id, stamp)])
+
+
+def current() -> impact.Portfolio:
+    return portfolio(tuple(impact.stamps(database()).items()))
+
+
+found = current()
+models = {i.model_id: i.model_name for g in found.goals for i in g.kpis}
+if not models:
+    st.info(
+        "No model is in production yet: impact is measured from a model's go-live.",
+        icon=":material/rocket_launch:",
+    )
+    st.stop()
+asked = st.query_params.get("model")
+ids = list(models)
+start = int(asked) if asked and asked.isdigit() and int(asked) in models else ids[0]
+model_id = st.selectbox("Model", ids, index=ids.index(start), format_func=models.__getitem__)
+st.query_params["model"] = str(model_id)
+
+
+@st.fragment(run_every=LIVE_SECONDS)
+def live(model_id: int) -> None:
+    """Re-reads the stamp every LIVE_SECONDS: new observations redraw this part only."""
+    items = [i for g in current().goals for i in g.kpis if i.model_id == model_id]
+    if not items:
+        st.info("This model left production.", icon=":material/archive:")
+        return
+    st.caption(f"{md(items[0].goal_title)} · {views.since_label(items[0].go_live)}")
+    tabs = st.tabs([i.kpi_name for i in items]) if len(items) > 1 else [st.container()]
+    for tab, item in zip(tabs, items, strict=True):
+        with tab:
+            views.kpi_section(item)
+    with st.expander("Version changes", icon=":material/history:"):
+        views.changes_table(items[0])
+
+
+live(model_id)
+
+st.subheader("Money by goal and for the portfolio", anchor=False)
+views.portfolio_table(found)

@@ -1,0 +1,53 @@
+"""The model monitoring page: drift table with bands per window, the heatwave's major drift in the
+forecast, drift over time, and live performance against the holdout once outcomes exist."""
+
+import json
+
+import pytest
+
+from flightdeck import registry
+from flightdeck.db import Database
+from tests.app.conftest import page, plain, texts
+
+DEMO_USERS = ["ada", "bianca", "dana", "rita", "victor"]
+
+
+def open_monitoring(app, db: Database, username: str, key: str) -> object:
+    at = app(username)
+    at.query_params["model"] = str(registry.get_model_by_key(db, key).id)
+    return page(at, "model_monitoring")
+
+
+@pytest.mark.parametrize("username", DEMO_USERS)
+def test_every_role_reads_the_monitoring_page(app, username: str) -> None:
+    at = page(app(username), "model_monitoring")
+    assert not at.exception
+    assert "Feature drift" in texts(at)
+
+
+def test_the_forecast_shows_the_heatwave_as_major_drift_and_its_live_performance(
+    app, demo_db: Database
+) -> None:
+    at = open_monitoring(app, demo_db, "kenji", "fresh_demand_forecast")
+    assert not at.exception
+    assert "Major drift in temperature_c" in plain(at.error[0].value)
+    drift = at.dataframe[0].value.set_index("Feature")
+    assert drift.loc["temperature_c", "Drift"] == "major"
+    assert drift.loc["temperature_c", "PSI"] > 0.25
+    assert drift.loc["store_code", "Drift"] == "stable"
+    assert drift.loc["prediction", "Kind"] == "model output"
+    titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+    assert "Drift over time: PSI per week" in titles
+    assert "temperature_c: share of values per training bin" in titles
+    assert "within the" in at.success[-1].value  # MAE on the outcomes against the holdout
+
+
+def test_a_shorter_window_is_read_from_the_same_counts(app, demo_db: Database) -> None:
+    at = open_monitoring(app, demo_db, "dana", "member_churn")
+    at.segmented_control(key="drift_window").set_value(7).run()
+    assert not at.exception
+    drift = at.dataframe[0].value.set_index("Feature")
+    assert drift.loc["tenure_months", "Values"] == 7 * 240
+    assert "last 7 days of logs" in texts(at)
+    live = at.dataframe[1].value.set_index("Metric")
+    assert 0.7 < live.loc["ROC AUC", "Live"] < 0.9
