@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import numpy as np
 import pandas as pd
 import skops.io as sio
@@ -9,7 +11,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from flightdeck import goals, registry, users
+from flightdeck import goals, readiness, registry, users
 from flightdeck.auth import User, user_view
 from flightdeck.db import Database
 from flightdeck.orm import UserRow
@@ -85,3 +87,14 @@ def add_version(
         docs=registry.VersionDocs(**docs),  # type: ignore[arg-type]
     )
     return registry.create_version(db, author, model_id, upload, latency=False)
+
+
+def go_live(
+    db: Database, author: User, reviewer: User, version_id: int, when: datetime, scope: str = ""
+) -> ModelVersion:
+    """Review, approve and promote a version at `when`, through the readiness gate by the reviewer's
+    override: for tests whose subject is what happens after go-live, not readiness."""
+    registry.request_review(db, author, version_id, now=when - timedelta(days=3))
+    registry.approve(db, reviewer, version_id, "Approved.", now=when - timedelta(days=2))
+    readiness.record_override(db, reviewer, version_id, "Readiness is not this test's subject.", now=when)
+    return registry.promote(db, author, version_id, scope=scope, now=when)

@@ -12,7 +12,7 @@ from flightdeck import impact, registry
 from flightdeck.db import Database
 from flightdeck.impact_stats import ControlImpact, CounterfactualImpact, NotEnoughData, Verdict
 from flightdeck.roles import Role
-from tests.factories import add_user, add_version
+from tests.factories import add_user, add_version, go_live
 from tests.kpi_factories import Workspace, csv_file, days, load, make_kpi, workspace
 
 FIRST = date(2025, 1, 1)
@@ -32,9 +32,7 @@ def in_production(
     version = add_version(db, ws.scientist, model.id)
     reviewer = add_user(db, "rita", Role.REVIEWER)
     moment = datetime.combine(live, time(7), tzinfo=UTC)
-    registry.request_review(db, ws.scientist, version.id, now=moment - timedelta(days=5))
-    registry.approve(db, reviewer, version.id, "Fine.", now=moment - timedelta(days=2))
-    registry.promote(db, ws.scientist, version.id, scope=scope, now=moment)
+    go_live(db, ws.scientist, reviewer, version.id, moment, scope)
     return model.id
 
 

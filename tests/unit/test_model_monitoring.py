@@ -24,6 +24,7 @@ from tests.factories import (
     churn_frame,
     csv_bytes,
     fitted_classifier,
+    go_live,
 )
 from tests.kpi_factories import csv_file, days, load, make_kpi, workspace
 
@@ -37,9 +38,7 @@ def production(db: Database) -> dict:
     version = add_version(db, dana, model.id, training_date=date(2026, 2, 1), refresh_days=60)
     rita = add_user(db, "rita", Role.REVIEWER)
     moment = datetime.combine(LIVE, time(7), tzinfo=UTC)
-    registry.request_review(db, dana, version.id, now=moment - timedelta(days=3))
-    registry.approve(db, rita, version.id, "Fine.", now=moment - timedelta(days=2))
-    registry.promote(db, dana, version.id, now=moment)
+    go_live(db, dana, rita, version.id, moment)
     return {"dana": dana, "model": model, "version": version}
 
 
@@ -177,9 +176,7 @@ def test_an_impact_that_turns_negative_with_confidence_raises_an_alert_at_the_kp
     version = add_version(db, ws.scientist, model.id)
     rita = add_user(db, "rita", Role.REVIEWER)
     live = date(2025, 3, 1)
-    registry.request_review(db, ws.scientist, version.id)
-    registry.approve(db, rita, version.id, "Fine.")
-    registry.promote(db, ws.scientist, version.id, now=datetime.combine(live, time(7), tzinfo=UTC))
+    go_live(db, ws.scientist, rita, version.id, datetime.combine(live, time(7), tzinfo=UTC))
     rng = np.random.default_rng(1)
     when = days(live - timedelta(days=60), 90)
     control = 2.4 + rng.normal(0, 0.03, len(when))

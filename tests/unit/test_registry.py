@@ -19,6 +19,7 @@ from tests.factories import (
     churn_frame,
     csv_bytes,
     fitted_classifier,
+    go_live,
     skops_bytes,
 )
 
@@ -248,10 +249,7 @@ def release(
     db: Database, team: dict, model_id: int, when: datetime, scope: str = ""
 ) -> registry.ModelVersion:
     version = add_version(db, team["dana"], model_id)
-    registry.request_review(db, team["dana"], version.id, now=when - timedelta(days=2))
-    registry.approve(db, team["rita"], version.id, "Approved.", now=when - timedelta(days=1))
-    readiness.record_override(db, team["rita"], version.id, "Not this test's subject.", now=when)
-    return registry.promote(db, team["dana"], version.id, scope=scope, now=when)
+    return go_live(db, team["dana"], team["rita"], version.id, when, scope)
 
 
 def test_production_history_answers_which_version_served_on_a_date(db: Database, team: dict) -> None:
