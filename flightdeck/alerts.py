@@ -180,6 +180,13 @@ def count_open(db: Database, owner_id: int | None = None) -> int:
 # -- raising and clearing (inside the caller's transaction) -------------------------------------
 
 
+def notify_for(session: Session) -> bool:
+    """Whether alerts raised in this transaction owe a webhook notification: a webhook is
+    configured for the database the session belongs to."""
+    db = session.info.get("database")
+    return db is not None and webhook_url(db.settings) is not None
+
+
 def _open(session: Session, condition_key: str) -> AlertRow | None:
     return session.scalar(
         select(AlertRow)

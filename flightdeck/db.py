@@ -84,6 +84,7 @@ class Database:
         """All-or-nothing unit of work. A refused authorisation rolls everything back and is then
         recorded in a transaction of its own, so the refusal survives the rollback."""
         session = self._writer()
+        session.info["database"] = self  # for services that need settings deep in a transaction
         try:
             yield session
             session.commit()

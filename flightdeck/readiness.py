@@ -835,7 +835,7 @@ def _level_alert(session: Session, r: Readiness, before: str | None, moment: dat
     now_rank = LEVEL_RANK[r.score.level]
     if now_rank >= was or r.evidence.stage == "retired":
         if open_alert is not None:
-            alerts.clear(session, key, now=moment)
+            alerts.clear(session, key, notify=alerts.notify_for(session), now=moment)
         return
     was_level = next(k for k, v in LEVEL_RANK.items() if v == was)
     serving = r.evidence.stage == "production"
@@ -850,6 +850,7 @@ def _level_alert(session: Session, r: Readiness, before: str | None, moment: dat
         message=f"{r.evidence.label} fell from {LEVEL_LABELS[was_level]} to {r.score.level_label}"
         + (f": {r.top_blocker}" if r.top_blocker else ""),
         details={"was": was_level, "now": r.score.level, "headline": round(r.score.headline, 1)},
+        notify=alerts.notify_for(session),
         now=moment,
     )
 
@@ -875,6 +876,7 @@ def refresh_all(db: Database, cause: str = "Scheduled re-check", chunk: int = 50
     for start in range(0, len(ids), chunk):
         with db.transaction() as session:
             changed += len(refresh(session, ids[start : start + chunk], cause))
+    alerts.dispatch(db)
     return changed
 
 

@@ -8,10 +8,10 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from flightdeck import audit, context, goals, kpis, readiness, registry
+from flightdeck import alerts, audit, context, goals, kpis, readiness, registry
 from flightdeck.db import Database
 from flightdeck.errors import InvalidInput, PermissionDenied
-from flightdeck.orm import AlertRow, utcnow
+from flightdeck.orm import AlertDeliveryRow, AlertRow, utcnow
 from flightdeck.readiness_rubric import CHECKS, FAIL, NOT_READY, PASS, PILOT_READY, PRODUCTION_READY
 from flightdeck.registry import FourEyes
 from flightdeck.roles import Role
@@ -206,7 +206,11 @@ def test_the_gate_refuses_until_an_independent_reviewer_overrides_with_a_reason(
     assert "Pilot in North only" in str(events[0].after)
 
 
-def test_falling_a_level_raises_one_alert_which_clears_on_recovery(db: Database, team: dict) -> None:
+def test_falling_a_level_raises_one_alert_which_clears_on_recovery(
+    db: Database, team: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(alerts.WEBHOOK_ENV, "http://127.0.0.1:9/hook")  # announced, like KPI alerts
+    monkeypatch.setattr(alerts, "dispatch", lambda db, post=None: None)
     model = workspace(db, team)
     version = new_version(db, team, model.id)
     attest_all(db, team, version.id)
@@ -238,6 +242,11 @@ def test_falling_a_level_raises_one_alert_which_clears_on_recovery(db: Database,
     readiness.attest(db, team["dana"], version.id, "owners", "Dana, backup Kenji.")
     assert level(db, version.id) == PRODUCTION_READY
     assert open_alerts() == []
+    with db.read() as session:
+        owed = session.scalars(
+            select(AlertDeliveryRow.event).where(AlertDeliveryRow.alert_id == raised[0].id)
+        ).all()
+    assert sorted(owed) == ["cleared", "raised"]
 
 
 def test_bulk_scoring_matches_one_by_one_and_the_portfolio_reads_snapshots(db: Database, team: dict) -> None:
