@@ -1,5 +1,6 @@
-"""Alerts: the inbox of KPIs past a threshold or off their target trajectory, for the goals you own
-(or every goal). Owners and admins acknowledge them; an alert clears itself when the KPI recovers."""
+"""Alerts: the inbox of KPIs off track and of models in trouble (drift, performance, refresh, impact,
+readiness), for the goals you own (or every goal). Owners and admins acknowledge them; an alert clears
+itself when its condition recovers."""
 
 import pandas as pd
 import streamlit as st
@@ -14,15 +15,31 @@ from flightdeck.auth import can
 from flightdeck.roles import Role
 
 STATES = {"open": "Open", "acknowledged": "Acknowledged", "cleared": "Cleared"}
-KINDS = {"kpi_threshold": "Past a threshold", "kpi_trajectory": "Off the target trajectory"}
+KINDS = {
+    "kpi_threshold": "Past a threshold",
+    "kpi_trajectory": "Off the target trajectory",
+    "model_drift": "Model input drift",
+    "model_performance": "Model performance drop",
+    "model_refresh": "Model refresh overdue",
+    "model_impact": "Model impact negative",
+    "readiness": "Readiness fell a level",
+}
+# Where each kind of alert is explained: (page key, query parameter, link label, icon).
+WHERE = {
+    "kpi": ("monitor", "kpi", "Open the KPI", ":material/monitoring:"),
+    "model_impact": ("impact", "model", "Open the model's impact", ":material/trending_up:"),
+    "model": ("model_monitoring", "model", "Open the model's monitoring", ":material/query_stats:"),
+    "model_version": ("readiness", "version", "Open the version's readiness", ":material/checklist:"),
+}
 SEVERITY = {"critical": "Critical", "warning": "Warning"}
 
 user = guard("alerts")
 db = database()
 st.title("Alerts", anchor=False)
 st.caption(
-    "Raised once when a KPI crosses its warning or critical threshold or falls off its target trajectory, "
-    "and cleared by itself when it recovers."
+    "Raised once when a KPI crosses a threshold or falls off its target trajectory, or when a model in "
+    "production drifts, performs worse than on its holdout, is overdue for a refresh, moves its KPI the "
+    "wrong way, or falls a readiness level; cleared by itself when the condition recovers."
 )
 session.show_flash()
 
@@ -88,7 +105,7 @@ else:
     )
     chosen = [found[i] for i in picked.selection.rows]
     if not chosen:
-        st.caption("Select alerts to acknowledge them or to open their KPI.")
+        st.caption("Select alerts to acknowledge them or to open what they are about.")
     for alert in chosen[:5]:
         with st.container(border=True):
             st.markdown(f"**{md(KINDS.get(alert.kind, alert.kind))}** · {md(alert.goal_title)}")
@@ -103,14 +120,10 @@ else:
             if alert.cleared_at:
                 facts.append(f"cleared {when(alert.cleared_at)}")
             st.caption(" · ".join(facts))
-            key = kpi_keys.get(alert.entity_id) if alert.entity_type == "kpi" else None
-            if key:
-                st.page_link(
-                    BY_KEY["monitor"].path,
-                    label="Open the KPI",
-                    icon=":material/monitoring:",
-                    query_params={"kpi": key},
-                )
+            page, param, label, icon = WHERE.get(alert.kind) or WHERE[alert.entity_type]
+            target = kpi_keys.get(alert.entity_id) if alert.entity_type == "kpi" else str(alert.entity_id)
+            if target:
+                st.page_link(BY_KEY[page].path, label=label, icon=icon, query_params={param: target})
     acknowledgeable = [a for a in chosen if a.state == "open" and can(user, "alert.acknowledge", a)]
     if chosen and can(user, "alert.acknowledge"):
         label = f"Acknowledge {len(acknowledgeable)} alert(s)" if acknowledgeable else "Acknowledge"

@@ -89,6 +89,20 @@ st.caption(
 session.show_flash()
 if model.description:
     st.markdown(md(model.description))
+if model.production_number is not None:
+    impact_link, monitoring_link, _ = st.columns([1, 1, 2])
+    impact_link.page_link(
+        BY_KEY["impact"].path,
+        label="Business impact",
+        icon=":material/trending_up:",
+        query_params={"model": str(model.id)},
+    )
+    monitoring_link.page_link(
+        BY_KEY["model_monitoring"].path,
+        label="Drift and live performance",
+        icon=":material/query_stats:",
+        query_params={"model": str(model.id)},
+    )
 
 if can(user, "model.edit", model):
     base = MODEL_PIN.base(model)

@@ -87,6 +87,15 @@ def test_the_registry_lists_every_model_with_its_stage_and_production_version(ap
     assert table.loc["Invoice auto-match", "Latest version"] == "v1 · Draft"
 
 
+def test_a_model_in_production_links_to_its_impact_and_monitoring_and_a_draft_does_not(
+    app, demo_db: Database
+) -> None:
+    serving = labels(open_model(app, demo_db, "bianca"), "page_link")
+    assert {"Business impact", "Drift and live performance"} <= set(serving)
+    draft = labels(open_model(app, demo_db, "bianca", "invoice_auto_match"), "page_link")
+    assert "Business impact" not in draft
+
+
 def test_a_reviewer_sees_the_queue_and_an_author_is_told_another_must_decide(app, demo_db: Database) -> None:
     rita = page(app("rita"), "models")
     assert "Waiting for review: 1" in texts(rita)

@@ -7,7 +7,7 @@ import pytest
 
 from flightdeck import registry
 from flightdeck.db import Database
-from tests.app.conftest import page, plain, texts
+from tests.app.conftest import page, plain, select_row, texts
 
 DEMO_USERS = ["ada", "bianca", "dana", "rita", "victor"]
 
@@ -51,3 +51,16 @@ def test_a_shorter_window_is_read_from_the_same_counts(app, demo_db: Database) -
     assert "last 7 days of logs" in texts(at)
     live = at.dataframe[1].value.set_index("Metric")
     assert 0.7 < live.loc["ROC AUC", "Live"] < 0.9
+
+
+def test_the_inbox_names_the_drift_alert_and_opens_the_models_monitoring(app, demo_db: Database) -> None:
+    at = page(app("bruno"), "alerts")  # he owns the waste goal the forecast serves
+    table = at.dataframe[0].value
+    [row] = [i for i, m in enumerate(table["Alert"]) if "major input drift" in m]
+    assert "temperature_c" in table["Alert"][row]
+    at = select_row(at, "alerts_table", row)
+    assert "Model input drift" in texts(at)
+    forecast = registry.get_model_by_key(demo_db, "fresh_demand_forecast")
+    [link] = [p for p in at.get("page_link") if p.proto.label == "Open the model's monitoring"]
+    assert "model_monitoring" in link.proto.page
+    assert f"model={forecast.id}" in link.proto.query_string
