@@ -38,7 +38,7 @@ def drift_table(features: tuple[FeatureDrift, ...], prediction: FeatureDrift | N
             "Values": [f.n for f in ordered],
             "PSI": [f.psi.value for f in ordered],
             "Drift": [band_text(f.status) for f in ordered],
-            "KS p-value": [f.ks.p_value if f.ks else None for f in ordered],
+            "KS p-value": [f"{f.ks.p_value:.2g}" if f.ks else "—" for f in ordered],
         }
     )
     styled = table.style.map(lambda band: f"background-color: {BAND_COLOURS.get(band, '')}", subset=["Drift"])
@@ -46,7 +46,9 @@ def drift_table(features: tuple[FeatureDrift, ...], prediction: FeatureDrift | N
         styled,
         column_config={
             "PSI": st.column_config.NumberColumn(format="%.3f"),
-            "KS p-value": st.column_config.NumberColumn(format="%.2g", help="Only for small windows."),
+            "KS p-value": st.column_config.TextColumn(
+                help="Kolmogorov–Smirnov test, only for numeric features in small windows."
+            ),
         },
         hide_index=True,
         width="stretch",
