@@ -41,7 +41,7 @@ from flightdeck.config import PROJECT_ROOT, Settings
 from flightdeck.db import Database
 from flightdeck.roles import Role
 from flightdeck.users import AccountDraft, create_user
-from tests.factories import csv_bytes, skops_bytes
+from tests.factories import csv_bytes, go_live, skops_bytes
 
 FEATURES = [f"x{i:02d}" for i in range(20)]
 DRIFTED = FEATURES[:5]
@@ -118,9 +118,7 @@ def build(db: Database, rows: int) -> tuple[str, int, pd.DataFrame, float]:
     )
     version = registry.create_version(db, scientist, registered.id, upload, latency=False)
     live = datetime.combine(FIRST, clock(6), tzinfo=UTC)
-    registry.request_review(db, scientist, version.id, now=live - timedelta(days=3))
-    registry.approve(db, reviewer, version.id, "Benchmark.", now=live - timedelta(days=2))
-    registry.promote(db, scientist, version.id, now=live)
+    go_live(db, scientist, reviewer, version.id, live)
 
     per_day = rows // DAYS
     elapsed = 0.0

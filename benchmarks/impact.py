@@ -39,7 +39,7 @@ from flightdeck.impact_stats import Verdict
 from flightdeck.orm import IngestBatchRow, KpiRow
 from flightdeck.roles import Role
 from flightdeck.users import AccountDraft, create_user
-from tests.factories import churn_frame, csv_bytes, fitted_classifier, skops_bytes
+from tests.factories import churn_frame, csv_bytes, fitted_classifier, go_live, skops_bytes
 
 KPIS, DAYS, LIVE_DAYS = 50, 1826, 180
 FIRST = date(2021, 6, 1)
@@ -104,9 +104,7 @@ def build(db: Database) -> str:
             registry.Upload("m.skops", artifact), registry.Upload("h.csv", holdout), "churned"
         )
         version = registry.create_version(db, scientist, model.id, upload, latency=False)
-        registry.request_review(db, scientist, version.id, now=live - timedelta(days=3))
-        registry.approve(db, reviewer, version.id, "Benchmark.", now=live - timedelta(days=2))
-        registry.promote(db, scientist, version.id, now=live)
+        go_live(db, scientist, reviewer, version.id, live)
     with db.engine.connect() as conn:
         conn.exec_driver_sql("ANALYZE")
         conn.commit()
