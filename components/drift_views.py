@@ -24,7 +24,7 @@ BAND_RULE = (
 LAYOUT = {"height": 340, "margin": {"l": 10, "r": 10, "t": 50, "b": 10}}
 
 
-def band_text(status: Band | None) -> str:
+def band_label(status: Band | None) -> str:
     return status.value if status is not None else "no values"
 
 
@@ -37,7 +37,7 @@ def drift_table(features: tuple[FeatureDrift, ...], prediction: FeatureDrift | N
             "Kind": ["model output" if f is prediction else f.kind for f in ordered],
             "Values": [f.n for f in ordered],
             "PSI": [f.psi.value for f in ordered],
-            "Drift": [band_text(f.status) for f in ordered],
+            "Drift": [band_label(f.status) for f in ordered],
             "KS p-value": [f"{f.ks.p_value:.2g}" if f.ks else "—" for f in ordered],
         }
     )

@@ -51,7 +51,7 @@ def metric_label(label: str, unit: str) -> str:
     return label if unit == "%" else f"{label} ({unit})"
 
 
-def status_text(status: Status) -> str:
+def status_words(status: Status) -> str:
     return f"{STATUS_STYLE[status.level][1]} {status.label}"
 
 
@@ -59,7 +59,7 @@ def kpi_label(kpi: Kpi) -> str:
     return f"{kpi.name} ({kpi.unit})"
 
 
-def formula_text(kpi: Kpi, names: dict[int, str]) -> str:
+def formula_line(kpi: Kpi, names: dict[int, str]) -> str:
     if kpi.formula == "ratio" and kpi.numerator_id and kpi.denominator_id:
         scale = f" × {kpi.ratio_scale:g}" if kpi.ratio_scale != 1 else ""
         return f"{names.get(kpi.numerator_id, '?')} ÷ {names.get(kpi.denominator_id, '?')}{scale}"
@@ -69,7 +69,7 @@ def formula_text(kpi: Kpi, names: dict[int, str]) -> str:
 # -- the tree ---------------------------------------------------------------------------------
 
 
-def _dot_text(text: str) -> str:
+def _dot_escaped(text: str) -> str:
     """A quoted DOT label is drawn as plain text; only quotes and backslashes need escaping."""
     return text.replace("\\", "\\\\").replace('"', '\\"')
 
@@ -91,7 +91,7 @@ def tree_dot(roots: Sequence[TreeNode], statuses: dict[int, Status], selected: i
             caption = f"{monitoring.STATUS_LABELS[level]}{' · ' + value if value else ''}"
             width = ", penwidth=2.5" if kpi.id == selected else ""
             lines.append(
-                f'k{kpi.id} [label="{_dot_text(kpi.name)}\\n{_dot_text(caption)}", '
+                f'k{kpi.id} [label="{_dot_escaped(kpi.name)}\\n{_dot_escaped(caption)}", '
                 f'fillcolor="{STATUS_STYLE[level][2]}"{width}];'
             )
             lines.extend(f"k{kpi.id} -> k{child.kpi.id};" for child in node.children)
@@ -447,7 +447,7 @@ def kpi_facts(kpi: Kpi, names: dict[int, str], hierarchy: str) -> None:
         f"**Combines as** {LABELS[kpi.aggregation].lower()}",
         f"**Frequency** {LABELS[kpi.frequency].lower()}",
         f"**Segments** {md(hierarchy)}",
-        f"**Value** {md(formula_text(kpi, names))}",
+        f"**Value** {md(formula_line(kpi, names))}",
         f"**Source** {LABELS[kpi.source].lower()}",
         f"**Owner** {md(kpi.owner_name)}",
     ]

@@ -39,10 +39,6 @@ def stage_badge(stage: str) -> None:
     st.badge(STAGE_LABELS[stage], icon=STAGE_ICONS[stage], color=STAGE_COLOURS[stage])
 
 
-def stage_text(stage: str) -> str:
-    return f"{STAGE_LABELS[stage]}"
-
-
 def model_link(model_id: int, label: str, version: int | None = None) -> None:
     params = {"model": str(model_id)} | ({"version": str(version)} if version else {})
     st.page_link(BY_KEY["model"].path, label=label, icon=":material/open_in_new:", query_params=params)

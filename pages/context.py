@@ -41,7 +41,7 @@ session.show_flash()
 owners = users_with_role(db, Role.BUSINESS_OWNER) if user.has(Role.ADMIN) else None
 
 
-def codes_text(codes: tuple[AllowedCode, ...]) -> str:
+def codes_line(codes: tuple[AllowedCode, ...]) -> str:
     return "\n".join(f"{c.code}={c.label}" for c in codes)
 
 
@@ -66,7 +66,7 @@ def field_form(form_key: str, field: DataField | None) -> FieldDraft | None:
         )
         codes = st.text_area(
             "Allowed codes",
-            value=codes_text(field.allowed_codes) if field else "",
+            value=codes_line(field.allowed_codes) if field else "",
             help="One per line as CODE=Label (required for type 'code').",
         )
         f, g, h = st.columns([1, 2, 2])
