@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
+from components import session
 from components.text import md
-from flightdeck.errors import InvalidInput
+from flightdeck.errors import FlightdeckError, InvalidInput
 
 
 def show_problems(invalid: InvalidInput) -> None:
@@ -13,3 +16,19 @@ def show_problems(invalid: InvalidInput) -> None:
     for problem in invalid.problems:
         where = f"Row {problem.row}: " if problem.row is not None else ""
         st.error(where + md(problem.message), icon=":material/error:")
+
+
+def act(run: Callable[[], object], success: str, after: Callable[[], object] | None = None) -> None:
+    """Run one mutating service and report: typed errors as messages on this run, success as a
+    flash after a rerun (`after` first clears what the change made stale)."""
+    try:
+        run()
+    except InvalidInput as invalid:
+        show_problems(invalid)
+    except FlightdeckError as error:
+        st.error(md(str(error)), icon=":material/block:")
+    else:
+        if after is not None:
+            after()
+        session.flash("success", success)
+        st.rerun()

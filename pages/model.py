@@ -1,13 +1,14 @@
 """One model (?model=ID&version=N): its versions, what Flightdeck measured, the value of its errors,
 its features in business terms, the four-eyes lifecycle and which version served when."""
 
+from collections.abc import Callable
 from datetime import date
 
 import pandas as pd
 import streamlit as st
 
+from components import feedback, readiness_views, session
 from components import model_views as views
-from components import readiness_views, session
 from components.edit_pin import EditPin
 from components.feedback import show_problems
 from components.guard import guard
@@ -41,18 +42,8 @@ def profile_of(version_id: int) -> dict:
     return registry.get_profile(database(), version_id)
 
 
-def act(run: object, success: str) -> None:
-    """Run one lifecycle service and report: typed errors as messages, success after a rerun."""
-    try:
-        run()  # type: ignore[operator]
-    except InvalidInput as invalid:
-        show_problems(invalid)
-    except FlightdeckError as error:
-        st.error(md(str(error)), icon=":material/block:")
-    else:
-        model_view.clear()
-        session.flash("success", success)
-        st.rerun()
+def act(run: Callable[[], object], success: str) -> None:
+    feedback.act(run, success, after=model_view.clear)
 
 
 stamp = audit.head_id(db)

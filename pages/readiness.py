@@ -4,9 +4,8 @@ the score, and the reviewer's override of the production gate."""
 
 import streamlit as st
 
+from components import feedback, session
 from components import readiness_views as views
-from components import session
-from components.feedback import show_problems
 from components.guard import guard
 from components.model_views import model_link, stage_badge
 from components.navigation import BY_KEY
@@ -14,7 +13,7 @@ from components.runtime import database
 from components.text import md, when
 from flightdeck import readiness, registry
 from flightdeck.auth import can
-from flightdeck.errors import FlightdeckError, InvalidInput
+from flightdeck.errors import FlightdeckError
 from flightdeck.readiness_rubric import CHECKS_BY_ID, NOT_APPLICABLE, PRODUCTION_READY, RUBRIC_VERSION
 
 user = guard("readiness")
@@ -71,18 +70,6 @@ st.subheader("Checks", anchor=False)
 views.checks_by_dimension(r)
 
 
-def act(run: object, success: str) -> None:
-    try:
-        run()  # type: ignore[operator]
-    except InvalidInput as invalid:
-        show_problems(invalid)
-    except FlightdeckError as error:
-        st.error(md(str(error)), icon=":material/block:")
-    else:
-        session.flash("success", success)
-        st.rerun()
-
-
 attestable = [
     c
     for c in CHECKS_BY_ID.values()
@@ -103,7 +90,7 @@ if attestable:
         link = st.text_input("Link (optional)", max_chars=500, placeholder="https://…")
         st.caption(f"Attestations hold for {md(e.label)} only: a new version starts without them.")
         if st.form_submit_button("Attest", type="primary", icon=":material/verified:"):
-            act(
+            feedback.act(
                 lambda: readiness.attest(db, user, e.version_id, check_id, note, link),
                 f"“{CHECKS_BY_ID[check_id].title}” attested for {e.label}.",
             )
@@ -118,7 +105,7 @@ if mine:
             cols[0].markdown(f"**{title}** — {md(a.by_name)}, {when(a.at)}: {md(a.note)}{link}")
             may = user.id == a.by_id or bool(user.roles & readiness.ANYWHERE)
             if may and cols[1].button("Withdraw", key=f"withdraw_{a.id}", icon=":material/undo:"):
-                act(lambda a=a: readiness.withdraw(db, user, a.id), "Attestation withdrawn.")
+                feedback.act(lambda a=a: readiness.withdraw(db, user, a.id), "Attestation withdrawn.")
 
 if e.stage == "approved":
     st.subheader("Production gate", anchor=False)
@@ -135,7 +122,7 @@ if e.stage == "approved":
             with st.form("override"):
                 reason = st.text_area("Reason for the override", max_chars=readiness.REASON_LIMIT)
                 if st.form_submit_button("Record override", icon=":material/gavel:"):
-                    act(
+                    feedback.act(
                         lambda: readiness.record_override(db, user, e.version_id, reason),
                         "Override recorded: an author can now promote this version once.",
                     )
