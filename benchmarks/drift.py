@@ -16,64 +16,40 @@ Run: python -m benchmarks.drift [--sqlite-only] [--rows N]
 from __future__ import annotations
 
 import argparse
-import os
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import streamlit as st
-from argon2 import PasswordHasher, profiles
 from sklearn.linear_model import LogisticRegression
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
-from benchmarks.kpi_page import PG_URL, median_ms
-from flightdeck import auth, goals, predictions, registry
-from flightdeck.config import PROJECT_ROOT, Settings
+from benchmarks.support import (
+    RUNS,
+    Target,
+    account,
+    analyze,
+    cheap_sign_ins,
+    database,
+    median_ms,
+    page_runs,
+    report,
+    sign_in,
+)
+from flightdeck import goals, predictions, registry
 from flightdeck.db import Database
 from flightdeck.roles import Role
-from flightdeck.users import AccountDraft, create_user
 from tests.factories import csv_bytes, go_live, skops_bytes
 
 FEATURES = [f"x{i:02d}" for i in range(20)]
 DRIFTED = FEATURES[:5]
 REFERENCE_ROWS, DAYS, WINDOW = 100_000, 100, 30
 FIRST = date(2026, 1, 1)
-PASSWORD = "a long benchmark password"  # noqa: S105 - throwaway accounts in a temp database
-RUNS = 5
-
-
-@contextmanager
-def database(dialect: str, folder: Path) -> Iterator[Database]:
-    """An empty database: a SQLite file in `folder`, or a PostgreSQL schema of its own, dropped after."""
-    if dialect == "sqlite":
-        url, cleanup = f"sqlite:///{folder / 'flightdeck.db'}", None
-    else:
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        query = {"options": f"-csearch_path={schema}"}
-        url = make_url(PG_URL).update_query_dict(query).render_as_string(hide_password=False)
-        cleanup = (admin, schema)
-    db = Database(Settings(database_url=url, data_dir=folder, demo=False))
-    try:
-        yield db
-    finally:
-        db.dispose()
-        if cleanup:
-            admin, schema = cleanup
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
+MONITORING = "pages/model_monitoring.py"
 
 
 def inputs(rng: np.random.Generator, n: int, drift: bool = False) -> pd.DataFrame:
@@ -88,15 +64,9 @@ def build(db: Database, rows: int) -> tuple[str, int, pd.DataFrame, float]:
     """The production model and its logs; returns the token, the model id, the reference and the
     ingestion time."""
     db.upgrade()
-    for name, role in (
-        ("owner", Role.BUSINESS_OWNER),
-        ("scientist", Role.DATA_SCIENTIST),
-        ("reviewer", Role.REVIEWER),
-    ):
-        create_user(db, None, AccountDraft(name, name.title(), None, frozenset({role})), PASSWORD)
-    owner, scientist, reviewer = (
-        auth.login(db, n, PASSWORD).user for n in ("owner", "scientist", "reviewer")
-    )
+    owner = account(db, "owner", Role.BUSINESS_OWNER)
+    scientist = account(db, "scientist", Role.DATA_SCIENTIST)
+    reviewer = account(db, "reviewer", Role.REVIEWER)
     rng = np.random.default_rng(20)
     reference = inputs(rng, REFERENCE_ROWS)
     holdout = inputs(rng, 2000)
@@ -135,42 +105,15 @@ def build(db: Database, rows: int) -> tuple[str, int, pd.DataFrame, float]:
         started = time.perf_counter()
         predictions.ingest_predictions(db, scientist, registered.id, 1, data, f"log_{part}.csv")
         elapsed += time.perf_counter() - started
-    with db.engine.connect() as conn:
-        conn.exec_driver_sql("ANALYZE")
-        conn.commit()
-    return auth.login(db, "owner", PASSWORD).token, registered.id, reference, elapsed
+    analyze(db)
+    return sign_in(db, "owner"), registered.id, reference, elapsed
 
 
-def page_runs(db: Database, token: str, model_id: int, cold: bool) -> list[float]:
-    settings = db.settings
-    os.environ.update(
-        {
-            "DATABASE_URL": settings.database_url,
-            "FLIGHTDECK_DATA_DIR": str(settings.data_dir),
-            "FLIGHTDECK_DEMO": "0",
-        }
-    )
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=300)
-    at.session_state["fd_token"] = token
-    at.query_params["model"] = str(model_id)
-    at.run()
-    at.switch_page("pages/model_monitoring.py").run()
-    assert not at.exception, at.exception
+def psi_table(at: AppTest) -> None:
     table = at.dataframe[0].value
     assert len(table) == len(FEATURES) + 1, table  # every feature and the prediction
     major = set(table.loc[table["Drift"] == "major", "Feature"])
     assert major - {"prediction"} == set(DRIFTED), table
-    times = []
-    for _ in range(RUNS):
-        if cold:
-            st.cache_data.clear()
-        started = time.perf_counter()
-        at.run()
-        times.append(time.perf_counter() - started)
-        assert not at.exception
-    return times
 
 
 def straightforward(db: Database, reference: pd.DataFrame) -> float:
@@ -201,15 +144,15 @@ def straightforward(db: Database, reference: pd.DataFrame) -> float:
     return time.perf_counter() - started
 
 
-def measure(dialect: str, rows: int, targets: list[tuple[str, str, bool]]) -> None:
+def measure(dialect: str, rows: int, targets: list[Target]) -> None:
     folder = Path(tempfile.mkdtemp(prefix=f"flightdeck-bench-drift-{dialect}-"))
     print(f"{dialect}:")
     with database(dialect, folder) as db:
         token, model_id, reference, ingest_seconds = build(db, rows)
         print(f"  ingested {rows:,} logged predictions in {ingest_seconds:.1f} s "
               f"({rows / ingest_seconds:,.0f} rows/s, drift counts included)")  # fmt: skip
-        cold = median_ms(page_runs(db, token, model_id, cold=True))
-        warm = median_ms(page_runs(db, token, model_id, cold=False))
+        cold = median_ms(page_runs(db, token, MONITORING, psi_table, cold=True, model=str(model_id)))
+        warm = median_ms(page_runs(db, token, MONITORING, psi_table, cold=False, model=str(model_id)))
         plain = median_ms([straightforward(db, reference) for _ in range(3)])
         print(f"  monitoring page, {len(FEATURES)} features over {WINDOW} days: {cold:.0f} ms cold, "
               f"{warm:.0f} ms warm (median of {RUNS}); straightforward pandas path {plain:.0f} ms; "
@@ -225,12 +168,11 @@ def main() -> int:
     parser.add_argument("--sqlite-only", action="store_true")
     parser.add_argument("--rows", type=int, default=1_000_000, help="logged predictions (default 1,000,000)")
     args = parser.parse_args()
-    auth.hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
-    targets: list[tuple[str, str, bool]] = []
+    cheap_sign_ins()
+    targets: list[Target] = []
     for dialect in ("sqlite",) if args.sqlite_only else ("sqlite", "postgresql"):
         measure(dialect, args.rows, targets)
-    for name, figure, met in targets:
-        print(f"target {name}: {figure} {'met' if met else 'missed'}")
+    report(targets)
     return 0
 
 

@@ -16,7 +16,6 @@ Run: python -m benchmarks.impact [--postgresql]
 from __future__ import annotations
 
 import argparse
-import os
 import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -25,31 +24,32 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import streamlit as st
-from argon2 import PasswordHasher, profiles
 from sqlalchemy import select
-from streamlit.testing.v1 import AppTest
 
-from benchmarks.drift import database
-from benchmarks.kpi_page import median_ms
-from flightdeck import auth, goals, impact, ingest, kpis, registry
-from flightdeck.config import PROJECT_ROOT
+from benchmarks.support import (
+    RUNS,
+    Target,
+    account,
+    analyze,
+    charts_shown,
+    cheap_sign_ins,
+    database,
+    median_ms,
+    open_page,
+    page_runs,
+    report,
+    sign_in,
+    store_observations,
+)
+from flightdeck import goals, impact, ingest, kpis, registry
 from flightdeck.db import Database
 from flightdeck.impact_stats import Verdict
-from flightdeck.orm import IngestBatchRow, KpiRow
+from flightdeck.orm import KpiRow
 from flightdeck.roles import Role
-from flightdeck.users import AccountDraft, create_user
 from tests.factories import churn_frame, csv_bytes, fitted_classifier, go_live, skops_bytes
 
 KPIS, DAYS, LIVE_DAYS = 50, 1826, 180
 FIRST = date(2021, 6, 1)
-PASSWORD = "a long benchmark password"  # noqa: S105 - throwaway accounts in a temp database
-RUNS = 5
-
-
-def account(db: Database, name: str, role: Role) -> auth.User:
-    create_user(db, None, AccountDraft(name, name.title(), None, frozenset({role})), PASSWORD)
-    return auth.login(db, name, PASSWORD).user
 
 
 def series(rng: np.random.Generator, effect: float) -> tuple[np.ndarray, np.ndarray]:
@@ -91,13 +91,7 @@ def build(db: Database) -> str:
         else:
             periods, segments, values = days, [""] * DAYS, treated
         clean = ingest.Validated(periods, pd.Categorical(segments), np.round(values, 4), len(values))
-        with db.transaction() as session:
-            row = session.get_one(KpiRow, kpi.id)
-            batch = IngestBatchRow(kpi_id=kpi.id, source="cli", file_name="benchmark", rows_total=clean.rows,
-                                   loaded_by_name="benchmark")  # fmt: skip
-            session.add(batch)
-            session.flush()
-            ingest.store(session, row, clean, batch)
+        store_observations(db, kpi.id, clean)
         model = registry.create_model(db, scientist, registry.ModelDraft(
             f"model_{i:02d}", f"Model {i:02d}", goal_id, "classification", "", (kpi.id,)))  # fmt: skip
         upload = registry.VersionUpload(
@@ -105,65 +99,27 @@ def build(db: Database) -> str:
         )
         version = registry.create_version(db, scientist, model.id, upload, latency=False)
         go_live(db, scientist, reviewer, version.id, live)
-    with db.engine.connect() as conn:
-        conn.exec_driver_sql("ANALYZE")
-        conn.commit()
+    analyze(db)
     elapsed = time.perf_counter() - started
     print(f"  built {KPIS} KPIs × {DAYS:,} days with a production model each in {elapsed:.0f} s")
-    return auth.login(db, "owner", PASSWORD).token
-
-
-def page_runs(db: Database, token: str, cold: bool) -> list[float]:
-    settings = db.settings
-    os.environ.update(
-        {
-            "DATABASE_URL": settings.database_url,
-            "FLIGHTDECK_DATA_DIR": str(settings.data_dir),
-            "FLIGHTDECK_DEMO": "0",
-        }
-    )
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=300)
-    at.session_state["fd_token"] = token
-    at.run()
-    at.switch_page("pages/impact.py").run()
-    assert not at.exception, at.exception
-    assert len(at.get("plotly_chart")) >= 2
-    times = []
-    for _ in range(RUNS):
-        if cold:
-            st.cache_data.clear()
-        started = time.perf_counter()
-        at.run()
-        times.append(time.perf_counter() - started)
-        assert not at.exception
-    return times
+    return sign_in(db, "owner")
 
 
 def after_one_load(db: Database, token: str) -> float:
     """A warm page, then one new day loaded into one KPI: the next run recomputes that model only."""
-    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=300)
-    at.session_state["fd_token"] = token
-    at.run()
-    at.switch_page("pages/impact.py").run()
+    at = open_page(db, token, "pages/impact.py")
     day = np.datetime64(FIRST) + DAYS
     clean = ingest.Validated(np.array([day]), pd.Categorical([""]), np.array([4.9]), 1)
-    with db.transaction() as session:
-        row = session.scalars(select(KpiRow).where(KpiRow.key == "kpi_00")).one()
-        batch = IngestBatchRow(
-            kpi_id=row.id, source="cli", file_name="one day", rows_total=1, loaded_by_name="b"
-        )
-        session.add(batch)
-        session.flush()
-        ingest.store(session, row, clean, batch)
+    with db.read() as session:
+        kpi_id = session.scalars(select(KpiRow.id).where(KpiRow.key == "kpi_00")).one()
+    store_observations(db, kpi_id, clean, file_name="one day")
     started = time.perf_counter()
     at.run()
     assert not at.exception
     return time.perf_counter() - started
 
 
-def measure(dialect: str, targets: list[tuple[str, str, bool]]) -> None:
+def measure(dialect: str, targets: list[Target]) -> None:
     folder = Path(tempfile.mkdtemp(prefix=f"flightdeck-bench-impact-{dialect}-"))
     print(f"{dialect}:")
     with database(dialect, folder) as db:
@@ -177,8 +133,8 @@ def measure(dialect: str, targets: list[tuple[str, str, bool]]) -> None:
             f"({sum(v is Verdict.POSITIVE for v in verdicts)} positive, "
             f"{sum(v is Verdict.INCONCLUSIVE for v in verdicts)} inconclusive)"
         )
-        cold = median_ms(page_runs(db, token, cold=True))
-        warm = median_ms(page_runs(db, token, cold=False))
+        cold = median_ms(page_runs(db, token, "pages/impact.py", charts_shown, cold=True))
+        warm = median_ms(page_runs(db, token, "pages/impact.py", charts_shown, cold=False))
         print(f"  impact page script run: {cold:.0f} ms cold, {warm:.0f} ms warm (median of {RUNS})")
         print(
             f"  after a load into one KPI: {after_one_load(db, token) * 1000:.0f} ms (that model recomputed)"
@@ -191,12 +147,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--postgresql", action="store_true", help="also on PostgreSQL")
     args = parser.parse_args()
-    auth.hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
-    targets: list[tuple[str, str, bool]] = []
+    cheap_sign_ins()
+    targets: list[Target] = []
     for dialect in ("sqlite", "postgresql") if args.postgresql else ("sqlite",):
         measure(dialect, targets)
-    for name, figure, met in targets:
-        print(f"target {name}: {figure} {'met' if met else 'missed'}")
+    report(targets)
     return 0
 
 

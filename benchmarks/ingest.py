@@ -19,25 +19,18 @@ import random
 import statistics
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
-from argon2 import PasswordHasher, profiles
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-
-from flightdeck import auth, bulk, context, goals, ingest, kpis
-from flightdeck.config import Settings
+from benchmarks.support import Target, account, cheap_sign_ins, database, report
+from flightdeck import bulk, context, goals, ingest, kpis
 from flightdeck.db import Database
 from flightdeck.formats import SourceFormat
 from flightdeck.orm import ObservationRow
 from flightdeck.roles import Role
-from flightdeck.users import AccountDraft, create_user
 
-PG_URL = os.environ.get("FLIGHTDECK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 SEGMENTS = 500
 GOAL = 2.5
 
@@ -57,43 +50,20 @@ def write_file(path: Path, rows: int) -> None:
 @contextmanager
 def fresh(dialect: str, folder: Path) -> Iterator[Database]:
     """An empty, migrated workspace with one owner, a goal, a store hierarchy and a KPI."""
-    if dialect == "sqlite":
-        url = f"sqlite:///{folder / f'{uuid.uuid4().hex}.db'}"
-        cleanup = None
-    else:
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        url = (
-            make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(False)
+    with database(dialect, folder) as db:
+        db.upgrade()
+        user = account(db, "owner", Role.BUSINESS_OWNER)
+        goal = goals.create_goal(db, user, goals.GoalDraft(title="Sell more"))
+        stores = context.create_hierarchy(db, user, context.HierarchyDraft("stores", "Stores", ("Store",)))
+        nodes = "code,label\n" + "".join(f"S{i:03d},Store {i}\n" for i in range(SEGMENTS))
+        context.import_nodes(db, user, stores.id, stores.version, nodes.encode(), "stores.csv")
+        kpis.create_kpi(
+            db,
+            user,
+            goal.id,
+            kpis.KpiDraft(key="sales", name="Sales", unit="EUR", aggregation="sum", hierarchy_id=stores.id),
         )
-        cleanup = (admin, schema)
-    db = Database(Settings(database_url=url, data_dir=folder, demo=False))
-    db.upgrade()
-    create_user(
-        db, None, AccountDraft("owner", "Owner", None, frozenset({Role.BUSINESS_OWNER})), "a long password"
-    )
-    user = auth.login(db, "owner", "a long password").user
-    goal = goals.create_goal(db, user, goals.GoalDraft(title="Sell more"))
-    stores = context.create_hierarchy(db, user, context.HierarchyDraft("stores", "Stores", ("Store",)))
-    nodes = "code,label\n" + "".join(f"S{i:03d},Store {i}\n" for i in range(SEGMENTS))
-    context.import_nodes(db, user, stores.id, stores.version, nodes.encode(), "stores.csv")
-    kpis.create_kpi(
-        db,
-        user,
-        goal.id,
-        kpis.KpiDraft(key="sales", name="Sales", unit="EUR", aggregation="sum", hierarchy_id=stores.id),
-    )
-    try:
         yield db
-    finally:
-        db.dispose()
-        if cleanup:
-            admin, schema = cleanup
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
 
 
 def raw_insert(db: Database, path: Path) -> tuple[float, float]:
@@ -139,7 +109,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--sqlite-only", action="store_true")
     args = parser.parse_args()
-    auth.hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)  # sign-ins are not measured here
+    cheap_sign_ins()
     os.environ[ingest.MAX_UPLOAD_ENV] = "500"
     folder = Path(tempfile.mkdtemp(prefix="flightdeck-bench-ingest-"))
     path = folder / "sales.csv"
@@ -148,7 +118,7 @@ def main() -> int:
         f"{args.rows:,} rows, {SEGMENTS} segments, {path.stat().st_size / 1e6:.1f} MB; "
         f"median of {args.rounds} rounds"
     )
-    targets = []
+    targets: list[Target] = []
     for dialect in ("sqlite",) if args.sqlite_only else ("sqlite", "postgresql"):
         raw, insert_only, ours, again = [], [], [], []
         for _ in range(args.rounds):
@@ -177,9 +147,8 @@ def main() -> int:
             f"ratio {ratio:.2f}× (against the insert alone {ours_s / insert_s:.2f}×); "
             f"loading the same file again (all unchanged) {again_s:.2f} s"
         )
-        targets.append((f"ingest_{dialect}_ratio", ratio))
-    for name, ratio in targets:
-        print(f"target {name}: {ratio:.2f}× (goal ≤ {GOAL}×) {'met' if ratio <= GOAL else 'missed'}")
+        targets.append((f"ingest_{dialect}_ratio", f"{ratio:.2f}× (goal ≤ {GOAL}×)", ratio <= GOAL))
+    report(targets)
     return 0
 
 

@@ -15,11 +15,8 @@ Run: python -m benchmarks.kpi_page [--sqlite-only]
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -27,25 +24,30 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import streamlit as st
-from argon2 import PasswordHasher, profiles
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-from streamlit.testing.v1 import AppTest
+from sqlalchemy import text
 
-from flightdeck import auth, context, goals, ingest, kpis
-from flightdeck.config import PROJECT_ROOT, Settings
+from benchmarks.support import (
+    RUNS,
+    Target,
+    account,
+    analyze,
+    charts_shown,
+    cheap_sign_ins,
+    database,
+    median_ms,
+    page_runs,
+    report,
+    sign_in,
+    store_observations,
+)
+from flightdeck import context, goals, ingest, kpis
 from flightdeck.db import Database
-from flightdeck.orm import IngestBatchRow, KpiRow
+from flightdeck.orm import KpiRow
 from flightdeck.roles import Role
-from flightdeck.users import AccountDraft, create_user
 
-PG_URL = os.environ.get("FLIGHTDECK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REGIONS, STORES_PER_REGION, DAYS = 10, 100, 1000
 SMALL_KPIS, SMALL_STORES, SMALL_DAYS = 99, 40, 1011
 OTHER_GOALS = 19  # the 95 KPIs that drive nothing of the largest spread over goals, five each
-PASSWORD = "a long benchmark password"  # noqa: S105 - a throwaway account in a temp database
-RUNS = 5
 
 
 def store_codes() -> list[tuple[str, str]]:
@@ -63,35 +65,15 @@ def observations(stores: list[str], days: int, rng: np.random.Generator) -> inge
 @contextmanager
 def workspace(dialect: str, folder: Path) -> Iterator[tuple[Database, str]]:
     """The 100-KPI workspace; yields the database and a signed-in owner's session token."""
-    if dialect == "sqlite":
-        url, cleanup = f"sqlite:///{folder / 'flightdeck.db'}", None
-    else:
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        url = (
-            make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(False)
-        )
-        cleanup = (admin, schema)
-    db = Database(Settings(database_url=url, data_dir=folder, demo=False))
-    try:
+    with database(dialect, folder) as db:
         build(db)
-        yield db, auth.login(db, "owner", PASSWORD).token
-    finally:
-        db.dispose()
-        if cleanup:
-            admin, schema = cleanup
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
+        yield db, sign_in(db, "owner")
 
 
 def build(db: Database) -> None:
     started = time.perf_counter()
     db.upgrade()
-    create_user(db, None, AccountDraft("owner", "Owner", None, frozenset({Role.BUSINESS_OWNER})), PASSWORD)
-    owner = auth.login(db, "owner", PASSWORD).user
+    owner = account(db, "owner", Role.BUSINESS_OWNER)
     goal = goals.create_goal(db, owner, goals.GoalDraft(title="Grow store sales"))
     hierarchy = context.create_hierarchy(
         db, owner, context.HierarchyDraft("region_store", "Region → Store", ("Region", "Store"))
@@ -142,52 +124,11 @@ def build(db: Database) -> None:
         loads.append((kpi.id, observations(stores, SMALL_DAYS, rng)))
     total = 0
     for kpi_id, clean in loads:
-        with db.transaction() as session:
-            row = session.get_one(KpiRow, kpi_id)
-            batch = IngestBatchRow(
-                kpi_id=kpi_id,
-                source="cli",
-                file_name="benchmark",
-                rows_total=clean.rows,
-                loaded_by_name="benchmark",
-            )
-            session.add(batch)
-            session.flush()
-            ingest.store(session, row, clean, batch)
+        store_observations(db, kpi_id, clean)
         total += clean.rows
-    with db.engine.connect() as conn:  # fresh statistics, as autovacuum (or sqlite's ANALYZE) keeps them
-        conn.exec_driver_sql("ANALYZE")
-        conn.commit()
+    analyze(db)
     elapsed = time.perf_counter() - started
     print(f"  built {len({k for k, _ in loads})} KPIs, {total:,} observations in {elapsed:.0f} s")
-
-
-def page_runs(db: Database, token: str, key: str, cold: bool) -> list[float]:
-    os.environ.update(
-        {
-            "DATABASE_URL": db.settings.database_url,
-            "FLIGHTDECK_DATA_DIR": str(db.settings.data_dir),
-            "FLIGHTDECK_DEMO": "0",
-        }
-    )
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=120)
-    at.session_state["fd_token"] = token
-    at.query_params["kpi"] = key
-    at.run()
-    at.switch_page("pages/monitor.py").run()
-    assert not at.exception, at.exception
-    assert len(at.get("plotly_chart")) >= 2
-    times = []
-    for _ in range(RUNS):
-        if cold:
-            st.cache_data.clear()
-        started = time.perf_counter()
-        at.run()
-        times.append(time.perf_counter() - started)
-        assert not at.exception
-    return times
 
 
 def pandas_path(db: Database, key: str) -> float:
@@ -211,11 +152,7 @@ def pandas_path(db: Database, key: str) -> float:
     return time.perf_counter() - started
 
 
-def median_ms(values: list[float]) -> float:
-    return statistics.median(values) * 1000
-
-
-def measure(dialect: str, targets: list[tuple[str, str, bool]]) -> None:
+def measure(dialect: str, targets: list[Target]) -> None:
     folder = Path(tempfile.mkdtemp(prefix=f"flightdeck-bench-page-{dialect}-"))
     print(f"{dialect}:")
     with workspace(dialect, folder) as (db, token):
@@ -223,8 +160,8 @@ def measure(dialect: str, targets: list[tuple[str, str, bool]]) -> None:
             ("store_sales", "largest KPI, 1,000,000 observations"),
             ("kpi_01", "a typical KPI, 40,440 observations"),
         ):
-            cold = median_ms(page_runs(db, token, key, cold=True))
-            warm = median_ms(page_runs(db, token, key, cold=False))
+            cold = median_ms(page_runs(db, token, "pages/monitor.py", charts_shown, cold=True, kpi=key))
+            warm = median_ms(page_runs(db, token, "pages/monitor.py", charts_shown, cold=False, kpi=key))
             frames = median_ms([pandas_path(db, key) for _ in range(3)])
             print(
                 f"  {label}: page script run {cold:.0f} ms cold, {warm:.0f} ms warm (median of {RUNS}); "
@@ -245,12 +182,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sqlite-only", action="store_true")
     args = parser.parse_args()
-    auth.hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
-    targets: list[tuple[str, str, bool]] = []
+    cheap_sign_ins()
+    targets: list[Target] = []
     for dialect in ("sqlite",) if args.sqlite_only else ("sqlite", "postgresql"):
         measure(dialect, targets)
-    for name, figure, met in targets:
-        print(f"target {name}: {figure} {'met' if met else 'missed'}")
+    report(targets)
     return 0
 
 

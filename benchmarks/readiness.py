@@ -15,25 +15,31 @@ Run: python -m benchmarks.readiness [--sqlite-only] [--pg-url URL]
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
-import streamlit as st
-from argon2 import PasswordHasher, profiles
-from sqlalchemy import create_engine, insert, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import insert, select
 from streamlit.testing.v1 import AppTest
 
-from flightdeck import auth, context, goals, kpis, readiness, registry
-from flightdeck.config import PROJECT_ROOT, Settings
+from benchmarks.support import (
+    PG_URL,
+    RUNS,
+    Target,
+    account,
+    analyze,
+    cheap_sign_ins,
+    database,
+    median_ms,
+    page_runs,
+    report,
+    sign_in,
+)
+from flightdeck import context, goals, kpis, readiness, registry
 from flightdeck.db import Database
 from flightdeck.orm import (
     AttestationRow,
@@ -47,55 +53,26 @@ from flightdeck.orm import (
 )
 from flightdeck.readiness_rubric import CHECKS
 from flightdeck.roles import Role
-from flightdeck.users import AccountDraft, create_user
 from tests.factories import FEATURES, churn_frame, csv_bytes, fitted_classifier, skops_bytes
 
-PG_URL = os.environ.get("FLIGHTDECK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 GOALS, MODELS, VERSIONS_PER_MODEL = 50, 200, 5
-PASSWORD = "a long benchmark password"  # noqa: S105 - a throwaway account in a temp database
-RUNS = 5
 ATTESTED = [c.id for c in CHECKS if c.attested]
 
 
 @contextmanager
 def workspace(dialect: str, folder: Path, pg_url: str) -> Iterator[tuple[Database, str]]:
     """The 1,000-version workspace; yields the database and a signed-in viewer's session token."""
-    if dialect == "sqlite":
-        url, cleanup = f"sqlite:///{folder / 'flightdeck.db'}", None
-    else:
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        url = (
-            make_url(pg_url).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(False)
-        )
-        cleanup = (admin, schema)
-    db = Database(Settings(database_url=url, data_dir=folder, demo=False))
-    try:
+    with database(dialect, folder, pg_url) as db:
         build(db)
-        yield db, auth.login(db, "viewer", PASSWORD).token
-    finally:
-        db.dispose()
-        if cleanup:
-            admin, schema = cleanup
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
+        yield db, sign_in(db, "viewer")
 
 
 def build(db: Database) -> None:
     started = time.perf_counter()
     db.upgrade()
-    people = {}
-    for name, role in (
-        ("owner", Role.BUSINESS_OWNER),
-        ("scientist", Role.DATA_SCIENTIST),
-        ("viewer", Role.VIEWER),
-    ):
-        create_user(db, None, AccountDraft(name, name.title(), None, frozenset({role})), PASSWORD)
-        people[name] = auth.login(db, name, PASSWORD).user
-    owner, scientist = people["owner"], people["scientist"]
+    owner = account(db, "owner", Role.BUSINESS_OWNER)
+    scientist = account(db, "scientist", Role.DATA_SCIENTIST)
+    account(db, "viewer", Role.VIEWER)
     fields = [
         context.create_field(
             db, owner, context.FieldDraft(f, f.replace("_", " "), "decimal", "Meaning.", unit="u")
@@ -288,9 +265,7 @@ def build(db: Database) -> None:
         ):
             for start in range(0, len(data), 5000):
                 session.execute(insert(table), data[start : start + 5000])
-    with db.engine.connect() as conn:  # fresh statistics, as autovacuum (or sqlite's ANALYZE) keeps them
-        conn.exec_driver_sql("ANALYZE")
-        conn.commit()
+    analyze(db)
     elapsed = time.perf_counter() - started
     print(f"  built {len(rows):,} versions ({len(bins):,} drift counts) in {elapsed:.0f} s")
 
@@ -307,33 +282,11 @@ def score_all(db: Database) -> tuple[float, dict[str, int]]:
     return elapsed, levels
 
 
-def page_runs(db: Database, token: str) -> list[float]:
-    os.environ.update(
-        {
-            "DATABASE_URL": db.settings.database_url,
-            "FLIGHTDECK_DATA_DIR": str(db.settings.data_dir),
-            "FLIGHTDECK_DEMO": "0",
-        }
-    )
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=120)
-    at.session_state["fd_token"] = token
-    at.run()
-    at.switch_page("pages/portfolio.py").run()
-    assert not at.exception, at.exception
+def portfolio_listed(at: AppTest) -> None:
     assert len(at.dataframe[0].value) > 500
-    times = []
-    for _ in range(RUNS):
-        st.cache_data.clear()
-        started = time.perf_counter()
-        at.run()
-        times.append(time.perf_counter() - started)
-        assert not at.exception
-    return times
 
 
-def measure(dialect: str, pg_url: str, targets: list[tuple[str, str, bool]]) -> None:
+def measure(dialect: str, pg_url: str, targets: list[Target]) -> None:
     folder = Path(tempfile.mkdtemp(prefix=f"flightdeck-bench-readiness-{dialect}-"))
     print(f"{dialect}:")
     with workspace(dialect, folder, pg_url) as (db, token):
@@ -341,14 +294,14 @@ def measure(dialect: str, pg_url: str, targets: list[tuple[str, str, bool]]) -> 
         for _ in range(3):
             elapsed, levels = score_all(db)
             timings.append(elapsed)
-        score_ms = statistics.median(timings) * 1000
+        score_ms = median_ms(timings)
         print(
             f"  scored {sum(levels.values()):,} versions in {score_ms:.0f} ms (median of 3); levels {levels}"
         )
         started = time.perf_counter()
         stored = readiness.refresh_all(db, "Benchmark")
         print(f"  stored {stored:,} snapshots in {(time.perf_counter() - started) * 1000:.0f} ms")
-        page_ms = statistics.median(page_runs(db, token)) * 1000
+        page_ms = median_ms(page_runs(db, token, "pages/portfolio.py", portfolio_listed, cold=True))
         print(f"  portfolio page script run {page_ms:.0f} ms cold (median of {RUNS})")
         targets.append(
             (f"readiness_score_{dialect}_ms", f"{score_ms:.0f} ms (goal < 1000 ms)", score_ms < 1000)
@@ -363,12 +316,11 @@ def main() -> int:
         "--pg-url", default=PG_URL, help="PostgreSQL server (a fresh schema is used and dropped)"
     )
     args = parser.parse_args()
-    auth.hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
-    targets: list[tuple[str, str, bool]] = []
+    cheap_sign_ins()
+    targets: list[Target] = []
     for dialect in ("sqlite",) if args.sqlite_only else ("sqlite", "postgresql"):
         measure(dialect, args.pg_url, targets)
-    for name, figure, met in targets:
-        print(f"target {name}: {figure} {'met' if met else 'missed'}")
+    report(targets)
     return 0
 
 

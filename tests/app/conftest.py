@@ -20,7 +20,7 @@ from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Block, DownloadButton, Node
 
-from flightdeck import audit, auth, demo
+from flightdeck import audit, auth, demo, registry
 from flightdeck.auth import User, user_view
 from flightdeck.config import PROJECT_ROOT
 from flightdeck.db import Database
@@ -78,6 +78,13 @@ def app(demo_db: Database) -> Callable[..., AppTest]:
 def page(at: AppTest, key: str) -> AppTest:
     """Open the page with this key in an already-run app."""
     return at.switch_page(f"pages/{key}.py").run()
+
+
+def model_page(at: AppTest, db: Database, key: str, page_key: str) -> AppTest:
+    """Open a page about one model (model, impact, monitoring), which names it in the `model` query
+    parameter, as the links between those pages do."""
+    at.query_params["model"] = str(registry.get_model_by_key(db, key).id)
+    return page(at, page_key)
 
 
 def plain(markdown: str) -> str:

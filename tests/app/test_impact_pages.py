@@ -5,17 +5,10 @@ import json
 
 import pytest
 
-from flightdeck import registry
 from flightdeck.db import Database
-from tests.app.conftest import page, plain, texts
+from tests.app.conftest import model_page, page, plain, texts
 
 DEMO_USERS = ["ada", "bianca", "bruno", "fatima", "dana", "kenji", "rita", "victor"]
-
-
-def open_impact(app, db: Database, username: str, key: str) -> object:
-    at = app(username)
-    at.query_params["model"] = str(registry.get_model_by_key(db, key).id)
-    return page(at, "impact")
 
 
 @pytest.mark.parametrize("username", DEMO_USERS)
@@ -28,7 +21,7 @@ def test_every_role_reads_the_impact_page(app, username: str) -> None:
 def test_the_churn_model_shows_a_positive_lift_against_control_with_its_interval_and_money(
     app, demo_db: Database
 ) -> None:
-    at = open_impact(app, demo_db, "bianca", "member_churn")
+    at = model_page(app("bianca"), demo_db, "member_churn", "impact")
     assert not at.exception
     [verdict, *_] = at.success
     assert "Monthly member churn fell by" in verdict.value
@@ -47,7 +40,7 @@ def test_the_churn_model_shows_a_positive_lift_against_control_with_its_interval
 
 
 def test_the_forecast_pilot_shows_a_counterfactual_for_its_region(app, demo_db: Database) -> None:
-    at = open_impact(app, demo_db, "bruno", "fresh_demand_forecast")
+    at = model_page(app("bruno"), demo_db, "fresh_demand_forecast", "impact")
     assert not at.exception
     assert "than projected without the model" in at.success[0].value
     chart = json.loads(at.get("plotly_chart")[0].proto.spec)

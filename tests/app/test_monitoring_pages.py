@@ -7,15 +7,9 @@ import pytest
 
 from flightdeck import registry
 from flightdeck.db import Database
-from tests.app.conftest import page, plain, select_row, texts
+from tests.app.conftest import model_page, page, plain, select_row, texts
 
 DEMO_USERS = ["ada", "bianca", "dana", "rita", "victor"]
-
-
-def open_monitoring(app, db: Database, username: str, key: str) -> object:
-    at = app(username)
-    at.query_params["model"] = str(registry.get_model_by_key(db, key).id)
-    return page(at, "model_monitoring")
 
 
 @pytest.mark.parametrize("username", DEMO_USERS)
@@ -28,7 +22,7 @@ def test_every_role_reads_the_monitoring_page(app, username: str) -> None:
 def test_the_forecast_shows_the_heatwave_as_major_drift_and_its_live_performance(
     app, demo_db: Database
 ) -> None:
-    at = open_monitoring(app, demo_db, "kenji", "fresh_demand_forecast")
+    at = model_page(app("kenji"), demo_db, "fresh_demand_forecast", "model_monitoring")
     assert not at.exception
     assert "Major drift in temperature_c" in plain(at.error[0].value)
     drift = at.dataframe[0].value.set_index("Feature")
@@ -43,7 +37,7 @@ def test_the_forecast_shows_the_heatwave_as_major_drift_and_its_live_performance
 
 
 def test_a_shorter_window_is_read_from_the_same_counts(app, demo_db: Database) -> None:
-    at = open_monitoring(app, demo_db, "dana", "member_churn")
+    at = model_page(app("dana"), demo_db, "member_churn", "model_monitoring")
     at.segmented_control(key="drift_window").set_value(7).run()
     assert not at.exception
     drift = at.dataframe[0].value.set_index("Feature")

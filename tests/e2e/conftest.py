@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from flightdeck import kpis
+from flightdeck.config import PROJECT_ROOT
+from flightdeck.db import Database
 from flightdeck.demo import DEMO_PASSWORD
-from tests.conftest import IN_CI
+from tests.conftest import IN_CI, settings_for
 from tests.support.server import streamlit_app
 
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
@@ -43,6 +51,45 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One running app on a fresh demo workspace for the whole session; tests use distinct data."""
     with streamlit_app(tmp_path_factory.mktemp("e2e"), prepared=True) as app:
         yield app.url
+
+
+@dataclass(frozen=True)
+class App:
+    """A running app on a demo workspace of its own, so that a test can read its database and load
+    into it from the shell."""
+
+    url: str
+    data_dir: Path
+
+    @property
+    def database_url(self) -> str:
+        return f"sqlite:///{self.data_dir / 'flightdeck.db'}"
+
+    def observations(self, key: str) -> int:
+        db = Database(settings_for(self.database_url, self.data_dir))
+        try:
+            return kpis.observation_count(db, kpis.get_kpi_by_key(db, key).id)
+        finally:
+            db.dispose()
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "DATABASE_URL": self.database_url, "FLIGHTDECK_DATA_DIR": str(self.data_dir)}
+        return subprocess.run(
+            [sys.executable, "-m", "flightdeck", *args],
+            cwd=PROJECT_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+
+@contextmanager
+def own_app(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[App]:
+    folder = tmp_path_factory.mktemp(name)
+    with streamlit_app(folder, prepared=True) as app:
+        yield App(app.url, folder)
 
 
 def settle(page: Page) -> None:

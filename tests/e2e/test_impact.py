@@ -2,52 +2,23 @@
 reads the verdict, its interval and the money; a batch of drifted predictions loaded from the command
 line raises a drift alert that shows in the owner's inbox."""
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from flightdeck.config import PROJECT_ROOT
-from tests.e2e.conftest import settle, sign_in
+from tests.e2e.conftest import App, own_app, settle, sign_in
 from tests.factories import FEATURES, churn_frame, csv_bytes
-from tests.support.server import streamlit_app
 
 CHURN = "member_churn"
 
 
-@dataclass(frozen=True)
-class App:
-    url: str
-    data_dir: Path
-
-    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
-        env = {
-            **os.environ,
-            "DATABASE_URL": f"sqlite:///{self.data_dir / 'flightdeck.db'}",
-            "FLIGHTDECK_DATA_DIR": str(self.data_dir),
-        }
-        return subprocess.run(
-            [sys.executable, "-m", "flightdeck", *args],
-            cwd=PROJECT_ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-
-
 @pytest.fixture(scope="module")
 def impact_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
-    folder = tmp_path_factory.mktemp("e2e_impact")
-    with streamlit_app(folder, prepared=True) as app:
-        yield App(app.url, folder)
+    with own_app(tmp_path_factory, "e2e_impact") as app:
+        yield app
 
 
 def test_a_business_owner_reads_the_churn_models_verdict_interval_and_money(

@@ -2,61 +2,22 @@
 sees the chart; a bad file shows its row-level report and changes nothing; in live mode a value
 loaded from the command line appears on the open page."""
 
-import os
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from flightdeck import kpis
-from flightdeck.config import PROJECT_ROOT
-from flightdeck.db import Database
 from flightdeck.demo_kpis import SAMPLES
-from tests.conftest import settings_for
-from tests.e2e.conftest import settle, sign_in
-from tests.support.server import streamlit_app
-
-
-@dataclass(frozen=True)
-class App:
-    url: str
-    data_dir: Path
-
-    @property
-    def database_url(self) -> str:
-        return f"sqlite:///{self.data_dir / 'flightdeck.db'}"
-
-    def observations(self, key: str) -> int:
-        db = Database(settings_for(self.database_url, self.data_dir))
-        try:
-            return kpis.observation_count(db, kpis.get_kpi_by_key(db, key).id)
-        finally:
-            db.dispose()
-
-    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
-        env = {**os.environ, "DATABASE_URL": self.database_url, "FLIGHTDECK_DATA_DIR": str(self.data_dir)}
-        return subprocess.run(
-            [sys.executable, "-m", "flightdeck", *args],
-            cwd=PROJECT_ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+from tests.e2e.conftest import App, own_app, settle, sign_in
 
 
 @pytest.fixture(scope="module")
 def kpi_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
     """An app of its own, so the tests can read its database and load into it from the shell."""
-    folder = tmp_path_factory.mktemp("e2e_kpis")
-    with streamlit_app(folder, prepared=True) as app:
-        yield App(app.url, folder)
+    with own_app(tmp_path_factory, "e2e_kpis") as app:
+        yield app
 
 
 def choose(page: Page, label: str, option: str) -> None:

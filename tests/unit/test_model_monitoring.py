@@ -4,7 +4,6 @@ drift, drift over time) and its alerts, raised once per condition and cleared on
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,7 +14,6 @@ from flightdeck import alerts, drift, drift_stats, model_alerts, predictions, re
 from flightdeck.db import Database
 from flightdeck.drift_stats import Band
 from flightdeck.roles import Role
-from tests.conftest import settings_for
 from tests.factories import (
     FEATURES,
     add_model,
@@ -194,18 +192,12 @@ def test_an_impact_that_turns_negative_with_confidence_raises_an_alert_at_the_kp
 
 
 def test_the_daily_command_raises_what_only_time_changes(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    cli_db: Database, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setenv("FLIGHTDECK_DATA_DIR", str(tmp_path))
-    db = Database(settings_for(url, tmp_path))
-    db.upgrade()
-    production(db)  # trained 2026-02-01, refreshed every 60 days: overdue long before today
+    production(cli_db)  # trained 2026-02-01, refreshed every 60 days: overdue long before today
     assert cli.main(["alerts", "evaluate"]) == 0
     out = capsys.readouterr().out
     assert "1 newly raised or escalated" in out
     assert "refresh overdue" in out
     assert cli.main(["alerts", "evaluate"]) == 0
     assert "0 newly raised" in capsys.readouterr().out
-    db.dispose()

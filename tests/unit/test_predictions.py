@@ -129,16 +129,11 @@ def test_the_same_log_twice_is_refused_and_others_may_not_load(db: Database, chu
 
 
 def test_the_command_line_loads_predictions_and_outcomes(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    cli_db: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setenv("FLIGHTDECK_DATA_DIR", str(tmp_path))
-    db = Database(settings_for(url, tmp_path))
-    db.upgrade()
-    dana = add_user(db, "dana", Role.DATA_SCIENTIST)
-    model = add_model(db, dana, add_user(db, "bianca", Role.BUSINESS_OWNER))
-    add_version(db, dana, model.id)
+    dana = add_user(cli_db, "dana", Role.DATA_SCIENTIST)
+    model = add_model(cli_db, dana, add_user(cli_db, "bianca", Role.BUSINESS_OWNER))
+    add_version(cli_db, dana, model.id)
     logged = tmp_path / "log.csv"
     logged.write_bytes(log([("2026-03-01", "GC-1", 0.9)]))
     assert cli.main(["ingest", "predictions", "churn", "1", str(logged)]) == 0
@@ -151,4 +146,3 @@ def test_the_command_line_loads_predictions_and_outcomes(
     bad.write_text("timestamp,subject_key,prediction\nnever,x,1\n")
     assert cli.main(["ingest", "predictions", "churn", "1", str(bad)]) == 1
     assert "lacks columns" in capsys.readouterr().err
-    db.dispose()

@@ -15,22 +15,10 @@ from flightdeck.orm import AlertDeliveryRow, AlertRow, utcnow
 from flightdeck.readiness_rubric import CHECKS, FAIL, NOT_READY, PASS, PILOT_READY, PRODUCTION_READY
 from flightdeck.registry import FourEyes
 from flightdeck.roles import Role
-from tests.factories import FEATURES, add_user, churn_frame, csv_bytes, fitted_classifier, skops_bytes
+from tests.factories import FEATURES, churn_frame, csv_bytes, fitted_classifier, skops_bytes
 
 DS, R, BO, A = Role.DATA_SCIENTIST, Role.REVIEWER, Role.BUSINESS_OWNER, Role.ADMIN
 WHO = {BO: "bianca", DS: "dana", R: "rita", A: "ada"}
-
-
-@pytest.fixture
-def team(db: Database) -> dict:
-    return {
-        "dana": add_user(db, "dana", DS),
-        "kenji": add_user(db, "kenji", DS, R),
-        "rita": add_user(db, "rita", R),
-        "bianca": add_user(db, "bianca", BO),
-        "ada": add_user(db, "ada", A),
-        "victor": add_user(db, "victor", Role.VIEWER),
-    }
 
 
 def workspace(db: Database, team: dict) -> registry.Model:

@@ -30,18 +30,6 @@ def actions(db: Database, *names: str) -> list[audit.AuditEvent]:
     return audit.list_events(db, audit.AuditFilter(actions=names))[0]
 
 
-@pytest.fixture
-def team(db: Database) -> dict:
-    return {
-        "dana": add_user(db, "dana", DS),
-        "kenji": add_user(db, "kenji", DS, R),
-        "rita": add_user(db, "rita", R),
-        "bianca": add_user(db, "bianca", BO),
-        "ada": add_user(db, "ada", A),
-        "victor": add_user(db, "victor", Role.VIEWER),
-    }
-
-
 def test_a_data_scientist_registers_a_model_against_a_goal_with_its_kpis(db: Database, team: dict) -> None:
     model = add_model(db, team["dana"], team["bianca"])
     assert (model.key, model.task, model.created_by_name) == ("churn", "classification", "Dana")
