@@ -13,7 +13,11 @@ from tests.support.server import streamlit_app
 
 DOCS = Path(__file__).resolve().parent
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
-SHOTS = [("bianca", "home", "home.png")]
+SHOTS = [  # (who, page with its query, file): the demo's first model is the churn model
+    ("bianca", "home", "home.png"),
+    ("bianca", "impact?model=1", "impact.png"),
+    ("rita", "readiness?version=3", "readiness.png"),
+]
 
 
 def main() -> None:
