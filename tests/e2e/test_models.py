@@ -62,8 +62,10 @@ def test_upload_evaluate_request_review_approve_and_download_the_card(
     reviewer.goto(f"{live_app}/model_card?model=1&version=3")
     settle(reviewer)
     expect(reviewer.get_by_role("heading", name="Model card: Member churn propensity v3")).to_be_visible()
-    with reviewer.expect_download() as downloaded:
-        reviewer.get_by_role("button", name="Download Markdown").click()
+    download = reviewer.get_by_role("button", name="Download Markdown")
+    expect(download).to_be_enabled()
+    with reviewer.expect_download(timeout=60_000) as downloaded:  # a busy CI machine serves it slowly
+        download.click()
     card = Path(downloaded.value.path()).read_text()
     assert downloaded.value.suggested_filename == "model-card-member_churn-v3.md"
     assert "# Model card: Member churn propensity v3" in card
