@@ -37,6 +37,16 @@ def cheap_password_hashing() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def scratch_default_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Anything that falls back to the default data folder during the tests (a page run that
+    outlives its test, say) writes into a scratch folder, never into the checkout's `data/`, where
+    a developer's own workspace lives. Tests that need a folder still set their own."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FLIGHTDECK_DATA_DIR", str(tmp_path_factory.mktemp("default-data")))
+        yield
+
+
 def settings_for(url: str, data_dir: Path, **overrides: object) -> Settings:
     return Settings(database_url=url, data_dir=data_dir, **overrides)  # type: ignore[arg-type]
 
