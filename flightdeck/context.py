@@ -20,10 +20,10 @@ from sqlalchemy.orm import Session
 from flightdeck import audit, formats
 from flightdeck.auth import User, authorize, can
 from flightdeck.db import Database
-from flightdeck.editing import check_version, flush_or_stale, touch
+from flightdeck.editing import check_version, flush_or_stale, save_edit, touch
 from flightdeck.errors import InvalidInput, NotFound, Problem
 from flightdeck.exports import csv_bytes
-from flightdeck.goals import check_business_owner
+from flightdeck.goals import check_business_owner, hand_over
 from flightdeck.orm import DataFieldRow, HierarchyNodeRow, HierarchyRow
 from flightdeck.orm.context import DATA_TYPES, LAWFUL_BASES
 from flightdeck.roles import Role
@@ -309,19 +309,16 @@ def update_field(
             raise InvalidInput(Problem("key", f"The dictionary already has a field '{clean.key}'."))
         before = _field_values(row)
         _apply_field(row, clean)
-        if actor.has(Role.ADMIN) and clean.owner_id and clean.owner_id != row.owner_id:
-            row.owner_id = check_business_owner(session, clean.owner_id)
-        touch(row, actor.id)
-        flush_or_stale(session, "data field")
-        old, new = audit.changes(before, _field_values(row))
-        audit.record(
+        hand_over(session, actor, row, clean.owner_id)
+        save_edit(
             session,
-            by=actor,
-            action="data_field.update",
-            entity_type="data_field",
-            entity_id=row.id,
-            before=old,
-            after=new,
+            actor,
+            row,
+            "data field",
+            "data_field.update",
+            "data_field",
+            before,
+            lambda: _field_values(row),
         )
         session.refresh(row)
         return _field_view(row)
@@ -712,19 +709,16 @@ def update_hierarchy(
             clean.description,
             list(clean.levels),
         )
-        if actor.has(Role.ADMIN) and clean.owner_id and clean.owner_id != row.owner_id:
-            row.owner_id = check_business_owner(session, clean.owner_id)
-        touch(row, actor.id)
-        flush_or_stale(session, "hierarchy")
-        old, new = audit.changes(before, _hierarchy_values(row))
-        audit.record(
+        hand_over(session, actor, row, clean.owner_id)
+        save_edit(
             session,
-            by=actor,
-            action="hierarchy.update",
-            entity_type="hierarchy",
-            entity_id=row.id,
-            before=old,
-            after=new,
+            actor,
+            row,
+            "hierarchy",
+            "hierarchy.update",
+            "hierarchy",
+            before,
+            lambda: _hierarchy_values(row),
         )
         session.refresh(row)
         return _hierarchy_view(row)

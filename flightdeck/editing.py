@@ -3,9 +3,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from flightdeck import audit
+from flightdeck.auth import User
 from flightdeck.errors import StaleEdit
 from flightdeck.orm import UserRow, utcnow
 from flightdeck.orm.base import Versioned
@@ -37,3 +42,30 @@ def flush_or_stale(session: Session, entity: str) -> None:
         session.flush()
     except StaleDataError:
         raise StaleEdit(entity, "another user", utcnow()) from None
+
+
+def save_edit(
+    session: Session,
+    actor: User,
+    row: Versioned,
+    entity: str,
+    action: str,
+    entity_type: str,
+    before: dict[str, Any],
+    values: Callable[[], dict[str, Any]],
+) -> None:
+    """The tail of every edit of a `Versioned` row: stamp the editor, flush (a concurrent save
+    becomes "changed by X at T") and audit just the fields that changed, in the edit's transaction.
+    `values` reads the audited fields of the row as they are now."""
+    touch(row, actor.id)
+    flush_or_stale(session, entity)
+    old, new = audit.changes(before, values())
+    audit.record(
+        session,
+        by=actor,
+        action=action,
+        entity_type=entity_type,
+        entity_id=row.id,
+        before=old,
+        after=new,
+    )

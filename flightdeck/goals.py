@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Protocol
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, aliased
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session, aliased
 from flightdeck import audit, readiness
 from flightdeck.auth import User, authorize
 from flightdeck.db import Database
-from flightdeck.editing import check_version, flush_or_stale, touch
+from flightdeck.editing import check_version, save_edit
 from flightdeck.errors import InvalidInput, NotFound, Problem
 from flightdeck.orm import GoalRow, GoalStatus, UserRoleRow, UserRow
 from flightdeck.roles import Role
@@ -139,6 +140,17 @@ def _clean(draft: GoalDraft) -> GoalDraft:
     )
 
 
+class _OwnedRow(Protocol):
+    owner_id: int
+
+
+def hand_over(session: Session, actor: User, row: _OwnedRow, owner_id: int | None) -> None:
+    """Only an admin moves a goal, KPI or dictionary entry to another business owner; an owner's
+    own edit never changes who owns it."""
+    if actor.has(Role.ADMIN) and owner_id and owner_id != row.owner_id:
+        row.owner_id = check_business_owner(session, owner_id)
+
+
 def check_business_owner(session: Session, owner_id: int | None) -> int:
     is_owner = session.scalar(
         select(UserRow.id)
@@ -201,20 +213,8 @@ def update_goal(db: Database, actor: User, goal_id: int, expected_version: int, 
         row.business_unit = clean.business_unit
         row.target_date = clean.target_date
         row.status = clean.status.value
-        if actor.has(Role.ADMIN) and clean.owner_id and clean.owner_id != row.owner_id:
-            row.owner_id = check_business_owner(session, clean.owner_id)
-        touch(row, actor.id)
-        flush_or_stale(session, "goal")
-        old, new = audit.changes(before, _fields(row))
-        audit.record(
-            session,
-            by=actor,
-            action="goal.update",
-            entity_type="goal",
-            entity_id=row.id,
-            before=old,
-            after=new,
-        )
+        hand_over(session, actor, row, clean.owner_id)
+        save_edit(session, actor, row, "goal", "goal.update", "goal", before, lambda: _fields(row))
         readiness.refresh(session, readiness.versions_of(session, goal_id=row.id), "Goal edited")
         session.refresh(row)
         return _view(row, actor.display_name)

@@ -20,9 +20,9 @@ from flightdeck import audit, monitoring, readiness
 from flightdeck.auth import User, authorize
 from flightdeck.context import KEY_PATTERN, actor_id, actor_name
 from flightdeck.db import Database
-from flightdeck.editing import check_version, flush_or_stale, touch
+from flightdeck.editing import check_version, save_edit
 from flightdeck.errors import InvalidInput, NotFound, Problem
-from flightdeck.goals import check_business_owner
+from flightdeck.goals import check_business_owner, hand_over
 from flightdeck.orm import GoalRow, HierarchyRow, KpiRow, ObservationRow, UserRow
 from flightdeck.orm.kpis import AGGREGATIONS, DIRECTIONS, FORMULAS, FREQUENCIES, SOURCES
 from flightdeck.roles import Role
@@ -497,20 +497,8 @@ def update_kpi(db: Database, actor: User, kpi_id: int, expected_version: int, dr
         _relations(session, row, clean)
         before = _values(row)
         _apply(row, clean)
-        if actor.has(Role.ADMIN) and clean.owner_id and clean.owner_id != row.owner_id:
-            row.owner_id = check_business_owner(session, clean.owner_id)
-        touch(row, actor.id)
-        flush_or_stale(session, "KPI")
-        old, new = audit.changes(before, _values(row))
-        audit.record(
-            session,
-            by=actor,
-            action="kpi.update",
-            entity_type="kpi",
-            entity_id=row.id,
-            before=old,
-            after=new,
-        )
+        hand_over(session, actor, row, clean.owner_id)
+        save_edit(session, actor, row, "KPI", "kpi.update", "kpi", before, lambda: _values(row))
         monitoring.evaluate_alerts(session, [row.id])
         readiness.refresh(session, readiness.versions_of(session, goal_id=row.goal_id), "KPI edited")
         session.refresh(row)

@@ -26,7 +26,7 @@ from flightdeck import artifacts, audit, evaluation, formats, ingest, readiness
 from flightdeck.auth import User, authorize
 from flightdeck.context import DataField, list_fields
 from flightdeck.db import Database
-from flightdeck.editing import check_version, flush_or_stale, touch
+from flightdeck.editing import check_version, flush_or_stale, save_edit, touch
 from flightdeck.errors import InvalidInput, NotFound, PermissionDenied, Problem
 from flightdeck.evaluation import ErrorValues
 from flightdeck.orm import (
@@ -548,18 +548,7 @@ def update_model(db: Database, actor: User, model_id: int, expected_version: int
             clean.description,
         )
         _set_kpis(row, clean.kpi_ids)
-        touch(row, actor.id)
-        flush_or_stale(session, "model")
-        old, new = audit.changes(before, _model_values(row))
-        audit.record(
-            session,
-            by=actor,
-            action="model.update",
-            entity_type="model",
-            entity_id=row.id,
-            before=old,
-            after=new,
-        )
+        save_edit(session, actor, row, "model", "model.update", "model", before, lambda: _model_values(row))
         readiness.refresh(session, readiness.versions_of(session, [row.id]), "Model details changed")
         session.refresh(row)
         return _model_view(session, row, _summary(session, row.id))
@@ -887,17 +876,15 @@ def update_docs(
         before = {name: getattr(row, name) for name in vars(clean)}
         for name, value in vars(clean).items():
             setattr(row, name, value)
-        touch(row, actor.id)
-        flush_or_stale(session, "model version")
-        old, new = audit.changes(before, {name: getattr(row, name) for name in vars(clean)})
-        audit.record(
+        save_edit(
             session,
-            by=actor,
-            action="model.version_docs",
-            entity_type="model_version",
-            entity_id=row.id,
-            before=old,
-            after=new,
+            actor,
+            row,
+            "model version",
+            "model.version_docs",
+            "model_version",
+            before,
+            lambda: {name: getattr(row, name) for name in vars(clean)},
         )
         readiness.refresh(session, [row.id], "Documentation updated")
         session.refresh(row)

@@ -25,7 +25,7 @@ from flightdeck.auth import (
     verify_password,
 )
 from flightdeck.db import Database
-from flightdeck.editing import check_version, flush_or_stale, touch
+from flightdeck.editing import check_version, save_edit, touch
 from flightdeck.errors import InvalidInput, NotFound, Problem
 from flightdeck.orm import UserRoleRow, UserRow, utcnow
 from flightdeck.roles import Role
@@ -231,18 +231,7 @@ def update_user(
         before = _audited_fields(row)
         row.username, row.display_name, row.email = clean.username, clean.display_name, clean.email
         _set_roles(row, clean.roles)
-        touch(row, actor.id)
-        flush_or_stale(session, "user")
-        old, new = audit.changes(before, _audited_fields(row))
-        audit.record(
-            session,
-            by=actor,
-            action="user.update",
-            entity_type="user",
-            entity_id=row.id,
-            before=old,
-            after=new,
-        )
+        save_edit(session, actor, row, "user", "user.update", "user", before, lambda: _audited_fields(row))
         return _account(row)
 
 
