@@ -40,9 +40,10 @@ from benchmarks.support import (
     report,
     sign_in,
 )
-from flightdeck import goals, predictions, registry
-from flightdeck.db import Database
-from flightdeck.roles import Role
+from flightdeck.business import goals
+from flightdeck.core.db import Database
+from flightdeck.core.roles import Role
+from flightdeck.models import prediction_logs, records, registry, versioning
 from tests.factories import csv_bytes, go_live, skops_bytes
 
 FEATURES = [f"x{i:02d}" for i in range(20)]
@@ -78,15 +79,15 @@ def build(db: Database, rows: int) -> tuple[str, int, pd.DataFrame, float]:
     model = LogisticRegression(max_iter=300).fit(holdout[FEATURES], holdout["label"])
     goal = goals.create_goal(db, owner, goals.GoalDraft(title="Benchmark goal"))
     registered = registry.create_model(
-        db, scientist, registry.ModelDraft("wide", "Wide model", goal.id, "classification")
+        db, scientist, records.ModelDraft("wide", "Wide model", goal.id, "classification")
     )
-    upload = registry.VersionUpload(
-        registry.Upload("wide.skops", skops_bytes(model)),
-        registry.Upload("holdout.csv", csv_bytes(holdout)),
+    upload = versioning.VersionUpload(
+        versioning.Upload("wide.skops", skops_bytes(model)),
+        versioning.Upload("holdout.csv", csv_bytes(holdout)),
         "label",
-        reference=registry.Upload("reference.csv", csv_bytes(reference)),
+        reference=versioning.Upload("reference.csv", csv_bytes(reference)),
     )
-    version = registry.create_version(db, scientist, registered.id, upload, latency=False)
+    version = versioning.create_version(db, scientist, registered.id, upload, latency=False)
     live = datetime.combine(FIRST, clock(6), tzinfo=UTC)
     go_live(db, scientist, reviewer, version.id, live)
 
@@ -103,7 +104,7 @@ def build(db: Database, rows: int) -> tuple[str, int, pd.DataFrame, float]:
         frame.insert(2, "prediction", model.predict_proba(frame[FEATURES])[:, 1].round(4))
         data = csv_bytes(frame)
         started = time.perf_counter()
-        predictions.ingest_predictions(db, scientist, registered.id, 1, data, f"log_{part}.csv")
+        prediction_logs.ingest_predictions(db, scientist, registered.id, 1, data, f"log_{part}.csv")
         elapsed += time.perf_counter() - started
     analyze(db)
     return sign_in(db, "owner"), registered.id, reference, elapsed

@@ -24,10 +24,12 @@ from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from flightdeck import artifacts, evaluation, formats, goals, registry
-from flightdeck.config import Settings
-from flightdeck.db import Database
-from flightdeck.roles import Role
+from flightdeck.business import goals
+from flightdeck.core.config import Settings
+from flightdeck.core.db import Database
+from flightdeck.core.roles import Role
+from flightdeck.models import artifacts, evaluation, records, registry, versioning
+from flightdeck.tabular import files, formats
 from tests.factories import add_user
 
 ROWS = 200_000
@@ -57,7 +59,7 @@ def main() -> int:
     model = make_pipeline(StandardScaler(), HistGradientBoostingClassifier(max_iter=100, random_state=0))
     model.fit(train[FEATURES], train["label"])
     csv = holdout.to_csv(index=False, float_format="%.5f").encode()  # about 13 MB, under the upload cap
-    table = formats.read_table(csv, "holdout.csv", formats.SourceFormat())
+    table = files.read_table(csv, "holdout.csv", formats.SourceFormat())
     parsed = evaluation.read_holdout(
         table, formats.SourceFormat(), "classification", FEATURES, "label", "", [0, 1]
     )
@@ -83,17 +85,17 @@ def main() -> int:
         scientist = add_user(db, "scientist", Role.DATA_SCIENTIST)
         goal = goals.create_goal(db, owner, goals.GoalDraft(title="Benchmark"))
         registered = registry.create_model(
-            db, scientist, registry.ModelDraft("bench", "Benchmark", goal.id, "classification")
+            db, scientist, records.ModelDraft("bench", "Benchmark", goal.id, "classification")
         )
         admin = add_user(db, "admin", Role.ADMIN)
         artifacts.add_trusted_type(
             db, admin, "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor", "benchmark model"
         )
-        upload = registry.VersionUpload(
-            registry.Upload("model.skops", sio.dumps(model)), registry.Upload("holdout.csv", csv), "label"
+        upload = versioning.VersionUpload(
+            versioning.Upload("model.skops", sio.dumps(model)), versioning.Upload("holdout.csv", csv), "label"
         )
         started = time.perf_counter()
-        registry.create_version(db, scientist, registered.id, upload)
+        versioning.create_version(db, scientist, registered.id, upload)
         full = time.perf_counter() - started
         db.dispose()
 

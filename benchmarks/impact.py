@@ -41,11 +41,14 @@ from benchmarks.support import (
     sign_in,
     store_observations,
 )
-from flightdeck import goals, impact, ingest, kpis, registry
-from flightdeck.db import Database
-from flightdeck.impact_stats import Verdict
+from flightdeck.business import goals
+from flightdeck.core.db import Database
+from flightdeck.core.roles import Role
+from flightdeck.impact import measurement
+from flightdeck.impact.estimates import Verdict
+from flightdeck.kpis import definitions, entities, validation
+from flightdeck.models import records, registry, versioning
 from flightdeck.orm import KpiRow
-from flightdeck.roles import Role
 from tests.factories import churn_frame, csv_bytes, fitted_classifier, go_live, skops_bytes
 
 KPIS, DAYS, LIVE_DAYS = 50, 1826, 180
@@ -77,7 +80,7 @@ def build(db: Database) -> str:
     ]
     for i in range(KPIS):
         goal_id = goal_ids[i // 5]
-        kpi = kpis.create_kpi(db, owner, goal_id, kpis.KpiDraft(
+        kpi = definitions.create_kpi(db, owner, goal_id, entities.KpiDraft(
             key=f"kpi_{i:02d}", name=f"KPI {i:02d}", unit="%", direction="down", aggregation="mean",
             value_per_unit=100_000, baseline_value=5.0, baseline_period=FIRST, target_value=4.8,
             target_date=FIRST + timedelta(days=DAYS)))  # fmt: skip
@@ -90,14 +93,14 @@ def build(db: Database) -> str:
             )
         else:
             periods, segments, values = days, [""] * DAYS, treated
-        clean = ingest.Validated(periods, pd.Categorical(segments), np.round(values, 4), len(values))
+        clean = validation.Validated(periods, pd.Categorical(segments), np.round(values, 4), len(values))
         store_observations(db, kpi.id, clean)
-        model = registry.create_model(db, scientist, registry.ModelDraft(
+        model = registry.create_model(db, scientist, records.ModelDraft(
             f"model_{i:02d}", f"Model {i:02d}", goal_id, "classification", "", (kpi.id,)))  # fmt: skip
-        upload = registry.VersionUpload(
-            registry.Upload("m.skops", artifact), registry.Upload("h.csv", holdout), "churned"
+        upload = versioning.VersionUpload(
+            versioning.Upload("m.skops", artifact), versioning.Upload("h.csv", holdout), "churned"
         )
-        version = registry.create_version(db, scientist, model.id, upload, latency=False)
+        version = versioning.create_version(db, scientist, model.id, upload, latency=False)
         go_live(db, scientist, reviewer, version.id, live)
     analyze(db)
     elapsed = time.perf_counter() - started
@@ -109,7 +112,7 @@ def after_one_load(db: Database, token: str) -> float:
     """A warm page, then one new day loaded into one KPI: the next run recomputes that model only."""
     at = open_page(db, token, "pages/impact.py")
     day = np.datetime64(FIRST) + DAYS
-    clean = ingest.Validated(np.array([day]), pd.Categorical([""]), np.array([4.9]), 1)
+    clean = validation.Validated(np.array([day]), pd.Categorical([""]), np.array([4.9]), 1)
     with db.read() as session:
         kpi_id = session.scalars(select(KpiRow.id).where(KpiRow.key == "kpi_00")).one()
     store_observations(db, kpi_id, clean, file_name="one day")
@@ -125,7 +128,7 @@ def measure(dialect: str, targets: list[Target]) -> None:
     with database(dialect, folder) as db:
         token = build(db)
         started = time.perf_counter()
-        found = impact.portfolio(db)
+        found = measurement.portfolio(db)
         compute = time.perf_counter() - started
         verdicts = [i.verdict for g in found.goals for i in g.kpis]
         print(

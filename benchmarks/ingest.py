@@ -25,11 +25,13 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from benchmarks.support import Target, account, cheap_sign_ins, database, report
-from flightdeck import bulk, context, goals, ingest, kpis
-from flightdeck.db import Database
-from flightdeck.formats import SourceFormat
+from flightdeck.business import goals, hierarchies
+from flightdeck.core.db import Database
+from flightdeck.core.roles import Role
+from flightdeck.kpis import definitions, entities, ingest, validation
 from flightdeck.orm import ObservationRow
-from flightdeck.roles import Role
+from flightdeck.tabular import bulk, uploads
+from flightdeck.tabular.formats import SourceFormat
 
 SEGMENTS = 500
 GOAL = 2.5
@@ -54,21 +56,25 @@ def fresh(dialect: str, folder: Path) -> Iterator[Database]:
         db.upgrade()
         user = account(db, "owner", Role.BUSINESS_OWNER)
         goal = goals.create_goal(db, user, goals.GoalDraft(title="Sell more"))
-        stores = context.create_hierarchy(db, user, context.HierarchyDraft("stores", "Stores", ("Store",)))
+        stores = hierarchies.create_hierarchy(
+            db, user, hierarchies.HierarchyDraft("stores", "Stores", ("Store",))
+        )
         nodes = "code,label\n" + "".join(f"S{i:03d},Store {i}\n" for i in range(SEGMENTS))
-        context.import_nodes(db, user, stores.id, stores.version, nodes.encode(), "stores.csv")
-        kpis.create_kpi(
+        hierarchies.import_nodes(db, user, stores.id, stores.version, nodes.encode(), "stores.csv")
+        definitions.create_kpi(
             db,
             user,
             goal.id,
-            kpis.KpiDraft(key="sales", name="Sales", unit="EUR", aggregation="sum", hierarchy_id=stores.id),
+            entities.KpiDraft(
+                key="sales", name="Sales", unit="EUR", aggregation="sum", hierarchy_id=stores.id
+            ),
         )
         yield db
 
 
 def raw_insert(db: Database, path: Path) -> tuple[float, float]:
     """(read + insert, insert alone) in seconds: no validation, no roll-ups, no comparison."""
-    kpi_id = kpis.get_kpi_by_key(db, "sales").id
+    kpi_id = definitions.get_kpi_by_key(db, "sales").id
     started = time.perf_counter()
     with path.open(newline="") as handle:
         reader = csv.reader(handle)
@@ -84,7 +90,7 @@ def raw_insert(db: Database, path: Path) -> tuple[float, float]:
 
 
 def validated(db: Database, path: Path) -> tuple[float, ingest.LoadResult]:
-    kpi_id = kpis.get_kpi_by_key(db, "sales").id
+    kpi_id = definitions.get_kpi_by_key(db, "sales").id
     started = time.perf_counter()
     data = path.read_bytes()
     result = ingest.load_file(
@@ -94,7 +100,7 @@ def validated(db: Database, path: Path) -> tuple[float, ingest.LoadResult]:
         data,
         path.name,
         SourceFormat(delimiter=","),
-        ingest.ColumnMapping("period", "value", "segment"),
+        validation.ColumnMapping("period", "value", "segment"),
     )
     return time.perf_counter() - started, result
 
@@ -110,7 +116,7 @@ def main() -> int:
     parser.add_argument("--sqlite-only", action="store_true")
     args = parser.parse_args()
     cheap_sign_ins()
-    os.environ[ingest.MAX_UPLOAD_ENV] = "500"
+    os.environ[uploads.MAX_UPLOAD_ENV] = "500"
     folder = Path(tempfile.mkdtemp(prefix="flightdeck-bench-ingest-"))
     path = folder / "sales.csv"
     write_file(path, args.rows)
@@ -134,7 +140,7 @@ def main() -> int:
                 reloaded = time.perf_counter()
                 repeat = ingest.load_file(
                     db, None, result.kpi_id, path.read_bytes(), "again.csv", SourceFormat(delimiter=","),
-                    ingest.ColumnMapping("period", "value", "segment"), force=True,
+                    validation.ColumnMapping("period", "value", "segment"), force=True,
                 )  # fmt: skip
                 assert repeat.unchanged == args.rows
                 again.append(time.perf_counter() - reloaded)

@@ -40,10 +40,11 @@ from benchmarks.support import (
     sign_in,
     store_observations,
 )
-from flightdeck import context, goals, ingest, kpis
-from flightdeck.db import Database
+from flightdeck.business import goals, hierarchies
+from flightdeck.core.db import Database
+from flightdeck.core.roles import Role
+from flightdeck.kpis import definitions, entities, validation
 from flightdeck.orm import KpiRow
-from flightdeck.roles import Role
 
 REGIONS, STORES_PER_REGION, DAYS = 10, 100, 1000
 SMALL_KPIS, SMALL_STORES, SMALL_DAYS = 99, 40, 1011
@@ -54,12 +55,12 @@ def store_codes() -> list[tuple[str, str]]:
     return [(f"R{r}S{s:03d}", f"R{r}") for r in range(REGIONS) for s in range(STORES_PER_REGION)]
 
 
-def observations(stores: list[str], days: int, rng: np.random.Generator) -> ingest.Validated:
+def observations(stores: list[str], days: int, rng: np.random.Generator) -> validation.Validated:
     start = np.datetime64("2023-03-01")
     periods = np.repeat(np.arange(start, start + days, dtype="datetime64[D]"), len(stores))
     segments = pd.Categorical(np.tile(np.array(stores, dtype=object), days))
     values = rng.normal(10_000, 1_500, len(periods)).round(2)
-    return ingest.Validated(periods, segments, values, len(periods))
+    return validation.Validated(periods, segments, values, len(periods))
 
 
 @contextmanager
@@ -75,13 +76,13 @@ def build(db: Database) -> None:
     db.upgrade()
     owner = account(db, "owner", Role.BUSINESS_OWNER)
     goal = goals.create_goal(db, owner, goals.GoalDraft(title="Grow store sales"))
-    hierarchy = context.create_hierarchy(
-        db, owner, context.HierarchyDraft("region_store", "Region → Store", ("Region", "Store"))
+    hierarchy = hierarchies.create_hierarchy(
+        db, owner, hierarchies.HierarchyDraft("region_store", "Region → Store", ("Region", "Store"))
     )
     rows = [f"R{r},Region {r}," for r in range(REGIONS)] + [
         f"{code},Store {code},{region}" for code, region in store_codes()
     ]
-    context.import_nodes(
+    hierarchies.import_nodes(
         db,
         owner,
         hierarchy.id,
@@ -98,7 +99,7 @@ def build(db: Database) -> None:
         "warning_threshold": 9_000_000,
         "critical_threshold": 8_000_000,
     }
-    draft = kpis.KpiDraft(
+    draft = entities.KpiDraft(
         key="store_sales",
         name="Store sales",
         unit="EUR",
@@ -106,7 +107,7 @@ def build(db: Database) -> None:
         hierarchy_id=hierarchy.id,
         **plan,
     )
-    big = kpis.create_kpi(db, owner, goal.id, draft)
+    big = definitions.create_kpi(db, owner, goal.id, draft)
     rng = np.random.default_rng(7)
     codes = [code for code, _ in store_codes()]
     loads = [(big.id, observations(codes, DAYS, rng))]
@@ -115,9 +116,9 @@ def build(db: Database) -> None:
         for g in range(1, OTHER_GOALS + 1)
     ]
     for i in range(1, SMALL_KPIS + 1):
-        kpi = kpis.create_kpi(
+        kpi = definitions.create_kpi(
             db, owner, others[0] if i <= 4 else others[1 + (i - 5) % OTHER_GOALS],
-            kpis.KpiDraft(key=f"kpi_{i:02d}", name=f"Driver {i:02d}", unit="EUR", aggregation="sum",
+            entities.KpiDraft(key=f"kpi_{i:02d}", name=f"Driver {i:02d}", unit="EUR", aggregation="sum",
                           hierarchy_id=hierarchy.id, parent_id=big.id if i <= 4 else None),
         )  # fmt: skip
         stores = [codes[(i * 7 + j) % len(codes)] for j in range(SMALL_STORES)]

@@ -39,8 +39,11 @@ from benchmarks.support import (
     report,
     sign_in,
 )
-from flightdeck import context, goals, kpis, readiness, registry
-from flightdeck.db import Database
+from flightdeck.business import dictionary, goals
+from flightdeck.core.db import Database
+from flightdeck.core.roles import Role
+from flightdeck.kpis import definitions, entities
+from flightdeck.models import records, registry, versioning
 from flightdeck.orm import (
     AttestationRow,
     DeploymentRow,
@@ -51,8 +54,8 @@ from flightdeck.orm import (
     PredictionBinRow,
     StageEventRow,
 )
-from flightdeck.readiness_rubric import CHECKS
-from flightdeck.roles import Role
+from flightdeck.readiness import scoring, snapshots
+from flightdeck.readiness.rubric import CHECKS
 from tests.factories import FEATURES, churn_frame, csv_bytes, fitted_classifier, skops_bytes
 
 GOALS, MODELS, VERSIONS_PER_MODEL = 50, 200, 5
@@ -74,8 +77,8 @@ def build(db: Database) -> None:
     scientist = account(db, "scientist", Role.DATA_SCIENTIST)
     account(db, "viewer", Role.VIEWER)
     fields = [
-        context.create_field(
-            db, owner, context.FieldDraft(f, f.replace("_", " "), "decimal", "Meaning.", unit="u")
+        dictionary.create_field(
+            db, owner, dictionary.FieldDraft(f, f.replace("_", " "), "decimal", "Meaning.", unit="u")
         )
         for f in FEATURES
     ]
@@ -95,22 +98,24 @@ def build(db: Database) -> None:
             if g % 4
             else {}
         )
-        kpi = kpis.create_kpi(db, owner, goal.id, kpis.KpiDraft(f"kpi_{g:02d}", f"KPI {g:02d}", "u", **plan))
+        kpi = definitions.create_kpi(
+            db, owner, goal.id, entities.KpiDraft(f"kpi_{g:02d}", f"KPI {g:02d}", "u", **plan)
+        )
         goal_ids.append(goal.id)
         kpi_ids.append(kpi.id)
     first = registry.create_model(
         db,
         scientist,
-        registry.ModelDraft("model_000", "Model 000", goal_ids[0], "classification", "", (kpi_ids[0],)),
+        records.ModelDraft("model_000", "Model 000", goal_ids[0], "classification", "", (kpi_ids[0],)),
     )
     frame = churn_frame()
-    seed = registry.create_version(
+    seed = versioning.create_version(
         db,
         scientist,
         first.id,
-        registry.VersionUpload(
-            registry.Upload("m.skops", skops_bytes(fitted_classifier(frame))),
-            registry.Upload("h.csv", csv_bytes(frame)),
+        versioning.VersionUpload(
+            versioning.Upload("m.skops", skops_bytes(fitted_classifier(frame))),
+            versioning.Upload("h.csv", csv_bytes(frame)),
             "churned",
             "region",
         ),
@@ -274,7 +279,7 @@ def score_all(db: Database) -> tuple[float, dict[str, int]]:
     with db.read() as session:
         ids = list(session.scalars(select(ModelVersionRow.id)))
         started = time.perf_counter()
-        found = readiness.assess_many(session, ids)
+        found = scoring.assess_many(session, ids)
         elapsed = time.perf_counter() - started
     levels: dict[str, int] = {}
     for r in found.values():
@@ -299,7 +304,7 @@ def measure(dialect: str, pg_url: str, targets: list[Target]) -> None:
             f"  scored {sum(levels.values()):,} versions in {score_ms:.0f} ms (median of 3); levels {levels}"
         )
         started = time.perf_counter()
-        stored = readiness.refresh_all(db, "Benchmark")
+        stored = snapshots.refresh_all(db, "Benchmark")
         print(f"  stored {stored:,} snapshots in {(time.perf_counter() - started) * 1000:.0f} ms")
         page_ms = median_ms(page_runs(db, token, "pages/portfolio.py", portfolio_listed, cold=True))
         print(f"  portfolio page script run {page_ms:.0f} ms cold (median of {RUNS})")

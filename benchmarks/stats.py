@@ -17,8 +17,9 @@ import numpy as np
 import pandas as pd
 from scipy import signal
 
-from flightdeck.drift_stats import bin_counts, numeric_profile, psi
-from flightdeck.impact_stats import impact_with_control, impact_without_control
+from flightdeck.impact.counterfactual import impact_without_control
+from flightdeck.impact.with_control import impact_with_control
+from flightdeck.models.drift_stats import bin_counts, numeric_profile, psi
 
 KPIS, YEARS, FEATURES, ROWS, REFERENCE_ROWS, DAYS = 50, 5, 20, 1_000_000, 100_000, 90
 

@@ -18,12 +18,14 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from streamlit.testing.v1 import AppTest
 
-from flightdeck import auth, ingest
-from flightdeck.config import PROJECT_ROOT, Settings
-from flightdeck.db import Database
+from flightdeck.accounts import passwords, sessions
+from flightdeck.accounts.users import AccountDraft, create_user
+from flightdeck.core import permissions
+from flightdeck.core.config import PROJECT_ROOT, Settings
+from flightdeck.core.db import Database
+from flightdeck.core.roles import Role
+from flightdeck.kpis import storage, validation
 from flightdeck.orm import IngestBatchRow, KpiRow
-from flightdeck.roles import Role
-from flightdeck.users import AccountDraft, create_user
 
 PG_URL = os.environ.get("FLIGHTDECK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 PASSWORD = "a long benchmark password"  # noqa: S105 - throwaway accounts in a temp database
@@ -35,7 +37,7 @@ Target = tuple[str, str, bool]
 
 def cheap_sign_ins() -> None:
     """Sign-ins are not what is measured; the cheapest hash keeps building accounts quick."""
-    auth.hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
+    passwords.hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
 
 
 @contextmanager
@@ -64,18 +66,18 @@ def database(dialect: str, folder: Path, pg_url: str = PG_URL) -> Iterator[Datab
             admin.dispose()
 
 
-def account(db: Database, name: str, role: Role) -> auth.User:
+def account(db: Database, name: str, role: Role) -> permissions.User:
     create_user(db, None, AccountDraft(name, name.title(), None, frozenset({role})), PASSWORD)
-    return auth.login(db, name, PASSWORD).user
+    return sessions.login(db, name, PASSWORD).user
 
 
 def sign_in(db: Database, name: str) -> str:
     """A session token for an account made with `account`, as the app keeps it after sign-in."""
-    return auth.login(db, name, PASSWORD).token
+    return sessions.login(db, name, PASSWORD).token
 
 
 def store_observations(
-    db: Database, kpi_id: int, clean: ingest.Validated, file_name: str = "benchmark"
+    db: Database, kpi_id: int, clean: validation.Validated, file_name: str = "benchmark"
 ) -> None:
     """Validated observations stored as one batch, bypassing file parsing (not what is measured)."""
     with db.transaction() as session:
@@ -89,7 +91,7 @@ def store_observations(
         )
         session.add(batch)
         session.flush()
-        ingest.store(session, row, clean, batch)
+        storage.store(session, row, clean, batch)
 
 
 def analyze(db: Database) -> None:

@@ -11,9 +11,9 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from components.text import md
-from flightdeck import evaluation
-from flightdeck.drift_stats import MAJOR, MODERATE, OTHER, Band, FeatureDrift
-from flightdeck.model_monitoring import ModelMonitoring
+from flightdeck.models import evaluation
+from flightdeck.models.drift_stats import MAJOR, MODERATE, OTHER, Band, FeatureDrift
+from flightdeck.models.monitoring import ModelMonitoring
 
 BAND_COLOURS = {"stable": "#e6f4ea", "moderate": "#fff4e0", "major": "#fde7e7"}
 BAND_RULE = (

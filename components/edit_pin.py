@@ -12,7 +12,7 @@ from typing import Any, Protocol, TypeVar
 import streamlit as st
 
 from components.text import md
-from flightdeck.errors import StaleEdit
+from flightdeck.core.errors import StaleEdit
 
 
 class Record(Protocol):

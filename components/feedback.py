@@ -8,7 +8,7 @@ import streamlit as st
 
 from components import session
 from components.text import md
-from flightdeck.errors import FlightdeckError, InvalidInput
+from flightdeck.core.errors import FlightdeckError, InvalidInput
 
 
 def show_problems(invalid: InvalidInput) -> None:

@@ -9,8 +9,8 @@ import streamlit as st
 
 from components.navigation import BY_KEY
 from components.text import day, md, when
-from flightdeck.auth import User
-from flightdeck.goals import LIMITS, Goal, GoalDraft, GoalStatus
+from flightdeck.business.goals import LIMITS, Goal, GoalDraft, GoalStatus
+from flightdeck.core.permissions import User
 
 STATUS_COLOURS = {
     GoalStatus.DRAFT: "gray",

@@ -12,8 +12,9 @@ from components import session, sign_in
 from components.navigation import BY_KEY, allowed
 from components.runtime import database
 from components.text import md
-from flightdeck import auth
-from flightdeck.auth import User
+from flightdeck.accounts import sessions
+from flightdeck.core import permissions
+from flightdeck.core.permissions import User
 
 
 def guard(page_key: str) -> User:
@@ -27,8 +28,8 @@ def guard(page_key: str) -> User:
         st.switch_page(BY_KEY["account"].path)  # which says why: the password was set by an admin
     if not allowed(user, spec):
         assert spec.action is not None  # a page open to every signed-in user is always allowed
-        auth.record_page_refusal(database(), user, spec.action, spec.key)
-        roles = ", ".join(r.label.lower() for r in auth.roles_for(spec.action))
+        sessions.record_page_refusal(database(), user, spec.action, spec.key)
+        roles = ", ".join(r.label.lower() for r in permissions.roles_for(spec.action))
         st.error(
             f"**Not permitted.** {spec.title} is open to: {roles}. You are signed in as "
             f"{md(user.display_name)} ({', '.join(sorted(r.label.lower() for r in user.roles))}). "

@@ -12,9 +12,10 @@ import streamlit as st
 
 from components.model_views import PLOT_CONFIG
 from components.text import day, md
-from flightdeck.impact import GoalImpact, KpiImpact, Portfolio
-from flightdeck.impact_stats import ControlImpact, CounterfactualImpact, Interval, MoneyImpact, Verdict
-from flightdeck.monitoring import MAX_POINTS, format_delta, format_money, format_value
+from flightdeck.core.formatting import format_delta, format_money, format_value
+from flightdeck.impact.estimates import ControlImpact, CounterfactualImpact, Interval, MoneyImpact, Verdict
+from flightdeck.impact.measurement import GoalImpact, KpiImpact, Portfolio
+from flightdeck.kpis.series_reader import MAX_POINTS
 
 VERDICT_LOOK = {
     Verdict.POSITIVE: (st.success, ":material/trending_up:", "Positive"),

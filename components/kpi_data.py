@@ -8,49 +8,51 @@ from datetime import date
 import streamlit as st
 
 from components.runtime import database
-from flightdeck import context, kpis, monitoring
-from flightdeck.context import Hierarchy
-from flightdeck.kpis import Kpi
-from flightdeck.monitoring import Branch, Extent, Series, Status
+from flightdeck.business import hierarchies as business_hierarchies
+from flightdeck.business.hierarchies import Hierarchy
+from flightdeck.kpis import definitions, kpi_status, series_reader
+from flightdeck.kpis.entities import Kpi
+from flightdeck.kpis.kpi_status import Status
+from flightdeck.kpis.series_reader import Branch, Extent, Series
 
 Stamp = tuple[int, str]
 
 
 def stamp() -> Stamp:
     """Two indexed lookups: the newest batch and the newest KPI edit."""
-    return monitoring.data_stamp(database())
+    return series_reader.data_stamp(database())
 
 
 @st.cache_data(ttl=600, max_entries=32, show_spinner=False)
 def all_kpis(stamp_key: Stamp) -> list[Kpi]:
-    return kpis.list_kpis(database())
+    return definitions.list_kpis(database())
 
 
 @st.cache_data(ttl=600, max_entries=512, show_spinner=False)
 def series(
     kpi_id: int, nodes: tuple[str, ...], grain: str, start: date, end: date, stamp_key: Stamp
 ) -> dict[str, Series]:
-    return monitoring.series(database(), kpi_id, list(nodes), grain, start, end)
+    return series_reader.series(database(), kpi_id, list(nodes), grain, start, end)
 
 
 @st.cache_data(ttl=600, max_entries=128, show_spinner=False)
 def statuses(kpi_ids: tuple[int, ...], stamp_key: Stamp) -> dict[int, Status]:
-    return monitoring.statuses(database(), kpi_ids)
+    return kpi_status.statuses(database(), kpi_ids)
 
 
 @st.cache_data(ttl=600, max_entries=256, show_spinner=False)
 def extent(kpi_id: int, stamp_key: Stamp) -> Extent:
-    return monitoring.extent(database(), kpi_id)
+    return series_reader.extent(database(), kpi_id)
 
 
 @st.cache_data(ttl=600, max_entries=256, show_spinner=False)
 def breakdown(kpi_id: int, node: str, stamp_key: Stamp) -> list[Branch]:
-    return monitoring.breakdown(database(), kpi_id, node)
+    return series_reader.breakdown(database(), kpi_id, node)
 
 
 @st.cache_data(ttl=600, max_entries=16, show_spinner=False)
 def hierarchies(stamp_key: Stamp) -> list[Hierarchy]:
-    return context.list_hierarchies(database())
+    return business_hierarchies.list_hierarchies(database())
 
 
 def clear() -> None:

@@ -14,12 +14,15 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from components.text import md
-from flightdeck import monitoring
-from flightdeck.auth import User
-from flightdeck.context import Hierarchy
-from flightdeck.goals import Goal
-from flightdeck.kpis import FORMULA_LABELS, LABELS, Kpi, KpiDraft, TreeNode
-from flightdeck.monitoring import Series, Status, format_value
+from flightdeck.business.goals import Goal
+from flightdeck.business.hierarchies import Hierarchy
+from flightdeck.core.formatting import format_value
+from flightdeck.core.permissions import User
+from flightdeck.kpis import kpi_status, series_reader
+from flightdeck.kpis.entities import FORMULA_LABELS, LABELS, Kpi, KpiDraft
+from flightdeck.kpis.kpi_status import Status
+from flightdeck.kpis.series_reader import Series
+from flightdeck.kpis.tree import TreeNode
 
 PRIMARY = "#1f5f8b"
 TRAJECTORY = "#2e7d32"
@@ -88,7 +91,7 @@ def tree_dot(roots: Sequence[TreeNode], statuses: dict[int, Status], selected: i
             kpi, status = node.kpi, statuses.get(node.kpi.id)
             level = status.level if status else "not_assessed"
             value = format_value(status.current, kpi.unit) if status and status.current is not None else ""
-            caption = f"{monitoring.STATUS_LABELS[level]}{' · ' + value if value else ''}"
+            caption = f"{kpi_status.STATUS_LABELS[level]}{' · ' + value if value else ''}"
             width = ", penwidth=2.5" if kpi.id == selected else ""
             lines.append(
                 f'k{kpi.id} [label="{_dot_escaped(kpi.name)}\\n{_dot_escaped(caption)}", '
@@ -153,7 +156,7 @@ def _trace(
     fig: go.Figure, series: Series, last_day: date | None, name: str, colour: str, width: float, hover: str
 ) -> None:
     """A line for the complete periods and a hollow marker for one still in progress."""
-    whole, partial = monitoring.split_partial(series, last_day)
+    whole, partial = series_reader.split_partial(series, last_day)
     fig.add_scatter(
         x=list(whole.periods),
         y=list(whole.values),
@@ -190,7 +193,7 @@ def trajectory_figure(
     if kpi.baseline_value is not None:
         label = f"Baseline {format_value(kpi.baseline_value, kpi.unit)}"
         _flat(fig, start, end, kpi.baseline_value, label, BASELINE, "dot")
-    if monitoring.expected_on(kpi, end) is not None and kpi.target_date is not None:
+    if kpi_status.expected_on(kpi, end) is not None and kpi.target_date is not None:
         marks = (d for d in (kpi.baseline_period, kpi.target_date) if d and start <= d <= end)
         points = sorted({start, end, *marks})
         label = (
@@ -198,7 +201,7 @@ def trajectory_figure(
         )
         fig.add_scatter(
             x=points,
-            y=[monitoring.expected_on(kpi, p) for p in points],
+            y=[kpi_status.expected_on(kpi, p) for p in points],
             name=label,
             mode="lines",
             line={"color": TRAJECTORY, "dash": "dash", "width": 2},

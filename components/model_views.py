@@ -14,9 +14,9 @@ import streamlit as st
 
 from components.navigation import BY_KEY
 from components.text import md, when
-from flightdeck import evaluation, registry
-from flightdeck.evaluation import ErrorValues, ValueCurve
-from flightdeck.registry import STAGE_LABELS, Deployment, ModelVersion
+from flightdeck.models import evaluation, records
+from flightdeck.models.evaluation import ErrorValues, ValueCurve
+from flightdeck.models.records import STAGE_LABELS, Deployment, ModelVersion
 
 STAGE_COLOURS = {
     "draft": "gray",
@@ -261,7 +261,7 @@ def timeline_chart(history: Sequence[Deployment], now: datetime) -> None:
     st.plotly_chart(fig, width="stretch", config=PLOT_CONFIG)
 
 
-def version_rows(versions: Sequence[ModelVersion], history: Sequence[registry.StageEvent]) -> pd.DataFrame:
+def version_rows(versions: Sequence[ModelVersion], history: Sequence[records.StageEvent]) -> pd.DataFrame:
     """One row per version: stage, headline metric against the baseline, and who did what last."""
     latest = {}
     for event in history:  # newest first
@@ -288,7 +288,7 @@ def version_rows(versions: Sequence[ModelVersion], history: Sequence[registry.St
     return pd.DataFrame(rows)
 
 
-def docs_form(key: str, base: registry.ModelVersion | None) -> registry.VersionDocs | None:
+def docs_form(key: str, base: records.ModelVersion | None) -> records.VersionDocs | None:
     """Intended use, limitations and training references; the form's values when submitted."""
     intended = st.text_area(
         "Intended use", value=base.intended_use if base else "", max_chars=4000, key=f"{key}_use"
@@ -315,7 +315,7 @@ def docs_form(key: str, base: registry.ModelVersion | None) -> registry.VersionD
         placeholder="e.g. git: team/churn@4f2a9c1; data: crm.member_features 2025-Q2",
         key=f"{key}_ref",
     )
-    return registry.VersionDocs(intended, limits, int(refresh) if refresh else None, trained, reference)
+    return records.VersionDocs(intended, limits, int(refresh) if refresh else None, trained, reference)
 
 
 def money(value: float, currency: str) -> str:

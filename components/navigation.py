@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
-from flightdeck.auth import User, can
+from flightdeck.core.permissions import User, can
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from flightdeck.errors import InvalidInput
-from flightdeck.ingest import Rejected, problems_csv
+from flightdeck.core.errors import InvalidInput
+from flightdeck.tabular.findings import Rejected, problems_csv
 
 
 def problem_report(invalid: InvalidInput, file_name: str, key: str) -> None:

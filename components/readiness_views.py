@@ -11,8 +11,8 @@ import streamlit as st
 
 from components.navigation import BY_KEY
 from components.text import md, when
-from flightdeck.readiness import CheckResult, NextStep, Readiness, Snapshot
-from flightdeck.readiness_rubric import (
+from flightdeck.readiness.checks import CheckResult
+from flightdeck.readiness.rubric import (
     DIMENSION_TITLES,
     DIMENSIONS,
     LEVEL_LABELS,
@@ -22,6 +22,8 @@ from flightdeck.readiness_rubric import (
     PRODUCTION_MIN,
     STATUS_LABELS,
 )
+from flightdeck.readiness.scoring import NextStep, Readiness
+from flightdeck.readiness.snapshots import Snapshot
 
 LEVEL_COLOURS = {NOT_READY: "red", PILOT_READY: "orange", "production_ready": "green"}
 LEVEL_ICONS = {

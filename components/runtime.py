@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from flightdeck.bootstrap import prepare
-from flightdeck.config import load_settings
-from flightdeck.db import Database
+from flightdeck.core.config import load_settings
+from flightdeck.core.db import Database
 
 
 @st.cache_resource(show_spinner="Preparing the workspace…")

@@ -13,9 +13,9 @@ import streamlit as st
 
 from components.runtime import database
 from components.text import md
-from flightdeck import auth
-from flightdeck.auth import User
-from flightdeck.errors import AuthenticationFailed
+from flightdeck.accounts import sessions
+from flightdeck.core.errors import AuthenticationFailed
+from flightdeck.core.permissions import User
 
 COOKIE = "flightdeck_session"
 TOKEN = "fd_token"  # noqa: S105 - a session-state key, not a secret
@@ -55,7 +55,7 @@ def current_user() -> User | None:
     revoked session stops working at once, on every app process."""
     db = database()
     token = _token()
-    check = auth.resolve_session(db, token)
+    check = sessions.resolve_session(db, token)
     if check.user is not None:
         st.session_state[TOKEN] = token
         return check.user
@@ -75,7 +75,7 @@ def _single_sign_on() -> User | None:
     if st.session_state.get(SSO_FAILED) == email:
         return None
     try:
-        sign_in = auth.login_sso(database(), email)
+        sign_in = sessions.login_sso(database(), email)
     except AuthenticationFailed as refusal:
         st.session_state[SSO_FAILED] = email
         flash("error", str(refusal))
@@ -90,7 +90,7 @@ def start(token: str) -> None:
 
 
 def end() -> None:
-    auth.logout(database(), _token())
+    sessions.logout(database(), _token())
     st.session_state.pop(TOKEN, None)
     st.session_state[REJECTED] = _browser_cookie()
 

@@ -8,8 +8,10 @@ import streamlit as st
 from components import session
 from components.runtime import database
 from components.text import md
-from flightdeck import auth, demo, workspace
-from flightdeck.errors import AuthenticationFailed
+from flightdeck.accounts import sessions
+from flightdeck.core import workspace
+from flightdeck.core.errors import AuthenticationFailed
+from flightdeck.demo import story
 
 
 def view(note: str | None = None) -> None:
@@ -34,7 +36,7 @@ def form() -> None:
         submitted = st.form_submit_button("Sign in", type="primary", width="stretch")
     if submitted:
         try:
-            sign_in = auth.login(db, username, password)
+            sign_in = sessions.login(db, username, password)
         except AuthenticationFailed as refusal:
             st.error(md(str(refusal)), icon=":material/error:")
         else:
@@ -61,8 +63,8 @@ def demo_logins() -> None:
         return
     st.subheader("Demo workspace", anchor=False)
     st.caption(
-        f"You are looking at {demo.COMPANY}, a fictional grocery chain. Every demo account uses the "
-        f"password **{demo.DEMO_PASSWORD}**."
+        f"You are looking at {story.COMPANY}, a fictional grocery chain. Every demo account uses the "
+        f"password **{story.DEMO_PASSWORD}**."
     )
     rows = [
         {
@@ -71,6 +73,6 @@ def demo_logins() -> None:
             "Job": p.title,
             "Roles": ", ".join(r.label for r in p.roles),
         }
-        for p in demo.DEMO_USERS
+        for p in story.DEMO_USERS
     ]
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from flightdeck.demo import DEMO_PASSWORD
+from flightdeck.demo.story import DEMO_PASSWORD
 from tests.support.server import streamlit_app
 
 DOCS = Path(__file__).resolve().parent

@@ -7,23 +7,19 @@ import getpass
 import sys
 from pathlib import Path
 
-from flightdeck import (
-    alerts,
-    demo,
-    formats,
-    ingest,
-    kpis,
-    model_alerts,
-    predictions,
-    readiness,
-    registry,
-    sources,
-    users,
-)
-from flightdeck.config import load_settings
-from flightdeck.db import Database
-from flightdeck.errors import FlightdeckError
-from flightdeck.roles import Role
+from flightdeck import wiring
+from flightdeck.accounts import users
+from flightdeck.alerts import webhook
+from flightdeck.core.config import load_settings
+from flightdeck.core.db import Database
+from flightdeck.core.errors import FlightdeckError
+from flightdeck.core.roles import Role
+from flightdeck.demo import seed, story
+from flightdeck.impact import impact_alerts
+from flightdeck.kpis import definitions, ingest, sources, validation
+from flightdeck.models import outcome_logs, prediction_logs, registry
+from flightdeck.readiness import snapshots
+from flightdeck.tabular import files, findings, formats, uploads
 
 
 def _db_upgrade(db: Database, _args: argparse.Namespace) -> None:
@@ -39,10 +35,10 @@ def _db_current(db: Database, _args: argparse.Namespace) -> None:
 
 def _demo(db: Database, args: argparse.Namespace) -> None:
     if args.reset:
-        demo.reset(db)
+        seed.reset(db)
         print(
             "Demo workspace rebuilt. Sign in as ada, bianca, dana, rita or victor "
-            f"with '{demo.DEMO_PASSWORD}'."
+            f"with '{story.DEMO_PASSWORD}'."
         )
         return
     with db.startup_lock():
@@ -50,7 +46,7 @@ def _demo(db: Database, args: argparse.Namespace) -> None:
         if users.count_users(db):
             print("The database already has users; use --reset to replace everything with the demo.")
             return
-        demo.seed(db)
+        seed.seed(db)
     print("Demo workspace created.")
 
 
@@ -91,7 +87,7 @@ def _declared_format(args: argparse.Namespace) -> formats.SourceFormat:
     return fmt.with_(**{k: v for k, v in options.items() if v is not None})
 
 
-def _report_rejected(rejected: ingest.Rejected, report: Path | None) -> int:
+def _report_rejected(rejected: findings.Rejected, report: Path | None) -> int:
     """Print the first problems (and write the whole report when asked); the exit code is 1."""
     print(f"error: {rejected.summary()}", file=sys.stderr)
     for problem in rejected.problems[:20]:
@@ -106,7 +102,7 @@ def _read_file(db: Database, path: Path) -> bytes | None:
     if not path.is_file():
         print(f"error: no such file: {path}", file=sys.stderr)
         return None
-    ingest.check_size(db, path.stat().st_size, path.name)
+    uploads.check_size(db, path.stat().st_size, path.name)
     return path.read_bytes()
 
 
@@ -117,11 +113,11 @@ def _ingest_predictions(db: Database, args: argparse.Namespace) -> int:
     if data is None:
         return 1
     try:
-        result = predictions.ingest_predictions(
+        result = prediction_logs.ingest_predictions(
             db, None, model.id, args.version, data, args.file.name, _declared_format(args),
             source="cli", force=args.force,
         )  # fmt: skip
-    except ingest.Rejected as rejected:
+    except findings.Rejected as rejected:
         return _report_rejected(rejected, args.report)
     print(f"{model.name} v{args.version}: {result.summary()}")
     return 0
@@ -134,11 +130,11 @@ def _ingest_outcomes(db: Database, args: argparse.Namespace) -> int:
     if data is None:
         return 1
     try:
-        result = predictions.ingest_outcomes(
+        result = outcome_logs.ingest_outcomes(
             db, None, model.id, data, args.file.name, _declared_format(args),
             horizon_days=args.horizon_days, source="cli", force=args.force,
         )  # fmt: skip
-    except ingest.Rejected as rejected:
+    except findings.Rejected as rejected:
         return _report_rejected(rejected, args.report)
     print(f"{model.name}: {result.summary()}")
     return 0
@@ -150,12 +146,12 @@ def _ingest_kpi(db: Database, args: argparse.Namespace) -> int:
     if not path.is_file():
         print(f"error: no such file: {path}", file=sys.stderr)
         return 1
-    kpi = kpis.get_kpi_by_key(db, args.kpi_key)
-    ingest.check_size(db, path.stat().st_size, path.name)
+    kpi = definitions.get_kpi_by_key(db, args.kpi_key)
+    uploads.check_size(db, path.stat().st_size, path.name)
     data = path.read_bytes()
     fmt = _declared_format(args)
-    suggested = ingest.suggest_mapping(formats.read_table(data, path.name, fmt.checked(), nrows=1).columns)
-    mapping = ingest.ColumnMapping(
+    suggested = validation.suggest_mapping(files.read_table(data, path.name, fmt.checked(), nrows=1).columns)
+    mapping = validation.ColumnMapping(
         args.period_column or suggested.period,
         args.value_column or suggested.value,
         suggested.segment if args.segment_column is None else args.segment_column,
@@ -175,7 +171,7 @@ def _ingest_kpi(db: Database, args: argparse.Namespace) -> int:
             dry_run=args.dry_run,
             force=args.force,
         )
-    except ingest.Rejected as rejected:
+    except findings.Rejected as rejected:
         return _report_rejected(rejected, args.report)
     print(result.summary())
     for alert in result.alerts:
@@ -186,7 +182,7 @@ def _ingest_kpi(db: Database, args: argparse.Namespace) -> int:
 def _sync(db: Database, args: argparse.Namespace) -> int:
     """Pull every attached SQL query (or one KPI's), for cron; exit 1 if any failed."""
     if args.kpi:
-        outcomes = [sources.sync(db, None, kpis.get_kpi_by_key(db, args.kpi).id)]
+        outcomes = [sources.sync(db, None, definitions.get_kpi_by_key(db, args.kpi).id)]
     else:
         outcomes = sources.sync_all(db)
     for outcome in outcomes:
@@ -197,21 +193,23 @@ def _sync(db: Database, args: argparse.Namespace) -> int:
 
 
 def _deliver_alerts(db: Database, _args: argparse.Namespace) -> None:
-    if alerts.webhook_url(db.settings) is None:
-        print(f"No webhook configured: set {alerts.WEBHOOK_ENV} or [alerts] webhook_url in the secrets file.")
+    if webhook.webhook_url(db.settings) is None:
+        print(
+            f"No webhook configured: set {webhook.WEBHOOK_ENV} or [alerts] webhook_url in the secrets file."
+        )
         return
-    report = alerts.deliver_pending(db)
+    report = webhook.deliver_pending(db)
     failed = f"{report.failed} failed (retried later)"
     print(f"{report.delivered} delivered, {failed}, {report.still_pending} pending.")
 
 
 def _refresh_readiness(db: Database, _args: argparse.Namespace) -> None:
-    changed = readiness.refresh_all(db)
+    changed = snapshots.refresh_all(db)
     print(f"Readiness re-checked; {changed} version(s) changed and got a new snapshot.")
 
 
 def _evaluate_alerts(db: Database, _args: argparse.Namespace) -> None:
-    raised = model_alerts.evaluate_all(db)
+    raised = impact_alerts.evaluate_all(db)
     print(f"Model alerts checked; {len(raised)} newly raised or escalated.")
     for message in raised:
         print(f"  {message}")
@@ -256,7 +254,7 @@ def _log_arguments(ingest_cmd: argparse._SubParsersAction) -> None:
     outcomes.add_argument(
         "--horizon-days",
         type=int,
-        default=predictions.DEFAULT_HORIZON_DAYS,
+        default=outcome_logs.DEFAULT_HORIZON_DAYS,
         help="join to the latest prediction at most this many days before the outcome",
     )
     _format_arguments(outcomes)
@@ -319,6 +317,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    wiring.wire()
     db = Database(load_settings())
     try:
         code = args.run(db, args)  # commands that can fail without an error return 1

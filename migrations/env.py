@@ -5,8 +5,8 @@ from typing import Any
 from alembic import context
 from sqlalchemy import Connection
 
-from flightdeck.config import load_settings
-from flightdeck.db import Database
+from flightdeck.core.config import load_settings
+from flightdeck.core.db import Database
 from flightdeck.orm import Base
 from flightdeck.orm.base import UTCDateTime
 

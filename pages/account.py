@@ -7,8 +7,8 @@ from components.feedback import show_problems
 from components.guard import guard
 from components.runtime import database
 from components.text import md
-from flightdeck import users
-from flightdeck.errors import InvalidInput
+from flightdeck.accounts import users
+from flightdeck.core.errors import InvalidInput
 
 user = guard("account")
 st.title("My account", anchor=False)

@@ -9,8 +9,8 @@ from components.feedback import show_problems
 from components.guard import guard
 from components.runtime import database
 from components.text import md, when
-from flightdeck import artifacts
-from flightdeck.errors import FlightdeckError, InvalidInput
+from flightdeck.core.errors import FlightdeckError, InvalidInput
+from flightdeck.models import artifacts
 
 user = guard("admin_artifacts")
 db = database()

@@ -9,8 +9,8 @@ import streamlit as st
 from components.guard import guard
 from components.runtime import database
 from components.text import md, when
-from flightdeck import audit, users
-from flightdeck.orm import utcnow
+from flightdeck.accounts import audit_trail, users
+from flightdeck.core.clock import utcnow
 
 user = guard("admin_audit")
 db = database()
@@ -22,15 +22,15 @@ st.caption(
 
 
 @st.cache_data(ttl=60, show_spinner="Verifying the audit chain…")
-def verification(head: int) -> audit.ChainReport:
+def verification(head: int) -> audit_trail.ChainReport:
     """Cached for a minute per head event; 'Verify now' forces a fresh walk."""
-    return audit.verify_chain(database())
+    return audit_trail.verify_chain(database())
 
 
 head, check = st.columns([5, 1], vertical_alignment="center")
 if check.button("Verify now", icon=":material/verified:"):
     verification.clear()
-report = verification(audit.head_id(db))
+report = verification(audit_trail.head_id(db))
 with head:
     if report.ok:
         st.success(
@@ -44,7 +44,7 @@ with head:
             icon=":material/gpp_bad:",
         )
 
-actions, entity_types = audit.facets(db)
+actions, entity_types = audit_trail.facets(db)
 accounts = {a.id: a.display_name for a in users.list_accounts(db)}
 today = utcnow().date()
 c1, c2, c3, c4 = st.columns([3, 2, 3, 2])
@@ -53,9 +53,11 @@ actor = c2.selectbox("Who", [None, *accounts], format_func=lambda i: "Anyone" if
 chosen = c3.multiselect("Actions", actions, placeholder="Any action")
 entity = c4.selectbox("Entity", [None, *entity_types], format_func=lambda e: "Any" if e is None else e)
 since, until = (period[0], period[-1]) if period else (None, None)
-flt = audit.AuditFilter(since=since, until=until, actor_id=actor, actions=tuple(chosen), entity_type=entity)
+flt = audit_trail.AuditFilter(
+    since=since, until=until, actor_id=actor, actions=tuple(chosen), entity_type=entity
+)
 
-events, total = audit.list_events(db, flt)
+events, total = audit_trail.list_events(db, flt)
 st.caption(
     f"{total:,} matching events"
     + (f"; the newest {len(events):,} are listed." if total > len(events) else ".")
@@ -88,7 +90,7 @@ picked = st.dataframe(
 )
 st.download_button(
     f"Download {total:,} events as CSV",
-    data=lambda: audit.export_csv(db, flt),
+    data=lambda: audit_trail.export_csv(db, flt),
     file_name=f"flightdeck-audit-{today:%Y%m%d}.csv",
     mime="text/csv",
     icon=":material/download:",

@@ -11,8 +11,8 @@ from components.feedback import show_problems
 from components.guard import guard
 from components.runtime import database
 from components.text import md
-from flightdeck import sources
-from flightdeck.errors import FlightdeckError, InvalidInput, StaleEdit
+from flightdeck.core.errors import FlightdeckError, InvalidInput, StaleEdit
+from flightdeck.kpis import sources
 
 user = guard("admin_sources")
 db = database()

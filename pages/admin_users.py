@@ -11,10 +11,10 @@ from components.feedback import show_problems
 from components.guard import guard
 from components.runtime import database
 from components.text import md, when
-from flightdeck import users
-from flightdeck.errors import FlightdeckError, InvalidInput, StaleEdit
-from flightdeck.orm import utcnow
-from flightdeck.roles import Role
+from flightdeck.accounts import users
+from flightdeck.core.clock import utcnow
+from flightdeck.core.errors import FlightdeckError, InvalidInput, StaleEdit
+from flightdeck.core.roles import Role
 
 PIN = EditPin("user")
 ONE_TIME = "user_one_time_password"  # (username, password): shown once, then forgotten

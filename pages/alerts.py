@@ -10,9 +10,10 @@ from components.guard import guard
 from components.navigation import BY_KEY
 from components.runtime import database
 from components.text import md, when
-from flightdeck import alerts, goals
-from flightdeck.auth import can
-from flightdeck.roles import Role
+from flightdeck.alerts import inbox, webhook
+from flightdeck.business import goals
+from flightdeck.core.permissions import can
+from flightdeck.core.roles import Role
 
 STATES = {"open": "Open", "acknowledged": "Acknowledged", "cleared": "Cleared"}
 KINDS = {
@@ -55,7 +56,7 @@ states = right.multiselect(
     "State", list(STATES), default=["open", "acknowledged"], format_func=STATES.get, placeholder="Any state"
 )
 kpi_keys = {k.id: k.key for k in kpi_data.all_kpis(kpi_data.stamp())}
-found = alerts.list_alerts(
+found = inbox.list_alerts(
     db, owner_id=user.id if scope == "mine" else None, states=tuple(states) or tuple(STATES)
 )
 
@@ -129,18 +130,18 @@ else:
         label = f"Acknowledge {len(acknowledgeable)} alert(s)" if acknowledgeable else "Acknowledge"
         if st.button(label, type="primary", icon=":material/done_all:", disabled=not acknowledgeable):
             for alert in acknowledgeable:
-                alerts.acknowledge(db, user, alert.id)
+                inbox.acknowledge(db, user, alert.id)
             session.flash("success", f"{len(acknowledgeable)} alert(s) acknowledged.")
             st.rerun()
         if len(acknowledgeable) < len([a for a in chosen if a.state == "open"]):
             st.caption("Only the goal's owner or an admin can acknowledge an alert.")
 
 if user.has(Role.ADMIN):
-    state = alerts.delivery_state(db)
+    state = webhook.delivery_state(db)
     with st.expander("Webhook delivery", icon=":material/webhook:"):
         if not state.configured:
             st.markdown(
-                f"No webhook is configured. Set `{alerts.WEBHOOK_ENV}` or `[alerts] webhook_url` in "
+                f"No webhook is configured. Set `{webhook.WEBHOOK_ENV}` or `[alerts] webhook_url` in "
                 "`.streamlit/secrets.toml` to receive each alert as a JSON POST."
             )
         else:

@@ -13,9 +13,10 @@ from components.guard import guard
 from components.problem_report import problem_report
 from components.runtime import database
 from components.text import md, when
-from flightdeck import context
-from flightdeck.auth import can
-from flightdeck.context import (
+from flightdeck.accounts.users import users_with_role
+from flightdeck.business import dictionary as business_dictionary
+from flightdeck.business import hierarchies
+from flightdeck.business.dictionary import (
     DATA_TYPES,
     LAWFUL_BASES,
     LAWFUL_BASIS_LABELS,
@@ -23,9 +24,9 @@ from flightdeck.context import (
     DataField,
     FieldDraft,
 )
-from flightdeck.errors import InvalidInput, StaleEdit
-from flightdeck.roles import Role
-from flightdeck.users import users_with_role
+from flightdeck.core.errors import InvalidInput, StaleEdit
+from flightdeck.core.permissions import can
+from flightdeck.core.roles import Role
 
 FIELD_PIN = EditPin("data_field")
 IMPORT_RESULT = "context_import_result"  # (which import, kind, message or problems) across the rerun
@@ -100,7 +101,7 @@ def field_form(form_key: str, field: DataField | None) -> FieldDraft | None:
         meaning=meaning,
         unit=unit,
         format=fmt,
-        allowed_codes=context.parse_codes(codes.replace("\n", "|")),
+        allowed_codes=business_dictionary.parse_codes(codes.replace("\n", "|")),
         personal_data=personal,
         lawful_basis=basis,
         owner_id=owner_id,
@@ -128,13 +129,13 @@ def import_box(kind: str, label: str, help_text: str, run: Callable[[bytes, str]
 dictionary, hierarchies_tab = st.tabs(["Data dictionary", "Hierarchies"])
 
 with dictionary:
-    fields = context.list_fields(db)
+    fields = business_dictionary.list_fields(db)
     a, b, c = st.columns([3, 1, 1], vertical_alignment="bottom")
     search = a.text_input("Search", placeholder="Key, label, meaning or owner")
     personal_only = b.toggle("Personal data only")
     c.download_button(
         "Download as CSV",
-        data=lambda: context.fields_csv(db),
+        data=lambda: business_dictionary.fields_csv(db),
         file_name="data-dictionary.csv",
         mime="text/csv",
         icon=":material/download:",
@@ -212,7 +213,7 @@ with dictionary:
                     draft = field_form(FIELD_PIN.form_key(field), base)
                     if draft is not None:
                         try:
-                            context.update_field(db, user, field.id, base.version, draft)
+                            business_dictionary.update_field(db, user, field.id, base.version, draft)
                         except StaleEdit as refusal:
                             FIELD_PIN.refused(field.id, refusal)
                         except InvalidInput as invalid:
@@ -230,7 +231,7 @@ with dictionary:
             draft = field_form("new_field", None)
             if draft is not None:
                 try:
-                    created = context.create_field(db, user, draft)
+                    created = business_dictionary.create_field(db, user, draft)
                 except InvalidInput as invalid:
                     show_problems(invalid)
                 else:
@@ -246,7 +247,7 @@ with dictionary:
                 "fields",
                 "Dictionary CSV",
                 "UTF-8 or Latin-1, comma- or semicolon-separated.",
-                lambda data, name: context.import_fields(db, user, data, name).summary("field"),
+                lambda data, name: business_dictionary.import_fields(db, user, data, name).summary("field"),
             )
 
 with hierarchies_tab:
@@ -284,7 +285,7 @@ with hierarchies_tab:
         )
         st.download_button(
             "Download nodes as CSV",
-            data=context.nodes_csv(hierarchy),
+            data=hierarchies.nodes_csv(hierarchy),
             file_name=f"{hierarchy.key}.csv",
             mime="text/csv",
             icon=":material/download:",
@@ -305,7 +306,9 @@ with hierarchies_tab:
                 )
                 if st.form_submit_button("Save node", type="primary", icon=":material/save:"):
                     try:
-                        context.upsert_node(db, user, hierarchy.id, hierarchy.version, code, label, parent)
+                        hierarchies.upsert_node(
+                            db, user, hierarchy.id, hierarchy.version, code, label, parent
+                        )
                     except InvalidInput as invalid:
                         show_problems(invalid)
                     except StaleEdit as refusal:
@@ -320,7 +323,7 @@ with hierarchies_tab:
                     f"nodes_{hierarchy.id}",
                     "Nodes CSV",
                     "Existing codes are renamed or moved; any bad row rejects the file.",
-                    lambda data, name: context.import_nodes(
+                    lambda data, name: hierarchies.import_nodes(
                         db, user, hierarchy.id, hierarchy.version, data, name
                     ).summary("node"),
                 )
@@ -334,9 +337,9 @@ with hierarchies_tab:
             levels = st.text_input("Levels, top first", placeholder="Region, Store")
             description = st.text_area("Description", max_chars=4000)
             if st.form_submit_button("Create hierarchy", type="primary", icon=":material/save:"):
-                draft = context.HierarchyDraft(key, name, tuple(levels.split(",")), description)
+                draft = hierarchies.HierarchyDraft(key, name, tuple(levels.split(",")), description)
                 try:
-                    context.create_hierarchy(db, user, draft)
+                    hierarchies.create_hierarchy(db, user, draft)
                 except InvalidInput as invalid:
                     show_problems(invalid)
                 else:

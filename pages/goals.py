@@ -10,11 +10,11 @@ from components.goal_views import goal_details, goal_form
 from components.guard import guard
 from components.runtime import database
 from components.text import day, when
-from flightdeck import goals
-from flightdeck.auth import can
-from flightdeck.errors import InvalidInput, StaleEdit
-from flightdeck.roles import Role
-from flightdeck.users import users_with_role
+from flightdeck.accounts.users import users_with_role
+from flightdeck.business import goals
+from flightdeck.core.errors import InvalidInput, StaleEdit
+from flightdeck.core.permissions import can
+from flightdeck.core.roles import Role
 
 PIN = EditPin("goal")
 

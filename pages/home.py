@@ -6,7 +6,7 @@ from components.goal_views import goal_card, status_counts
 from components.guard import guard
 from components.navigation import BY_KEY
 from components.runtime import database
-from flightdeck import goals
+from flightdeck.business import goals
 
 user = guard("home")
 all_goals = goals.list_goals(database())

@@ -5,11 +5,10 @@ deployment show up without a reload."""
 
 import streamlit as st
 
+from components import impact_data
 from components import impact_views as views
 from components.guard import guard
-from components.runtime import database
 from components.text import md
-from flightdeck import impact
 
 LIVE_SECONDS = 30
 
@@ -21,23 +20,7 @@ st.caption(
 )
 
 
-@st.cache_data(ttl=600, max_entries=500, show_spinner=False)
-def model_items(model_id: int, stamp: impact.Stamp) -> list[impact.KpiImpact]:
-    """One model's impact, keyed by its own stamp: a KPI load recomputes only the models it feeds."""
-    del stamp
-    return impact.model_impact(database(), model_id)
-
-
-@st.cache_data(ttl=600, max_entries=4, show_spinner="Estimating the impact of the production models…")
-def portfolio(stamps: tuple[tuple[int, impact.Stamp], ...]) -> impact.Portfolio:
-    return impact.roll_up([item for model_id, stamp in stamps for item in model_items(model_id, stamp)])
-
-
-def current() -> impact.Portfolio:
-    return portfolio(tuple(impact.stamps(database()).items()))
-
-
-found = current()
+found = impact_data.portfolio()
 models = {i.model_id: i.model_name for g in found.goals for i in g.kpis}
 if not models:
     st.info(
@@ -55,7 +38,7 @@ st.query_params["model"] = str(model_id)
 @st.fragment(run_every=LIVE_SECONDS)
 def live(model_id: int) -> None:
     """Re-reads the stamp every LIVE_SECONDS: new observations redraw this part only."""
-    items = [i for g in current().goals for i in g.kpis if i.model_id == model_id]
+    items = [i for g in impact_data.portfolio().goals for i in g.kpis if i.model_id == model_id]
     if not items:
         st.info("This model left production.", icon=":material/archive:")
         return

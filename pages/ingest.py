@@ -17,11 +17,12 @@ from components.navigation import BY_KEY
 from components.problem_report import problem_report
 from components.runtime import database
 from components.text import md, when
-from flightdeck import formats, ingest, sources
-from flightdeck.auth import can
-from flightdeck.context import EXPERIMENT_ARMS
-from flightdeck.errors import FlightdeckError, InvalidInput
-from flightdeck.kpis import LABELS, Kpi
+from flightdeck.business.hierarchies import EXPERIMENT_ARMS
+from flightdeck.core.errors import FlightdeckError, InvalidInput
+from flightdeck.core.permissions import can
+from flightdeck.kpis import ingest, sources, validation
+from flightdeck.kpis.entities import LABELS, Kpi
+from flightdeck.tabular import formats, uploads
 
 OUTCOME = "ingest_outcome"  # the last load's Outcome, kept across reruns
 EXAMPLE_QUERY = "SELECT day AS period, store AS segment, amount AS value\nFROM sales\nWHERE day > :since"
@@ -45,7 +46,7 @@ session.show_flash()
 stamp = kpi_data.stamp()
 loadable = [k for k in kpi_data.all_kpis(stamp) if not k.is_computed and can(user, "kpi.ingest", k)]
 hierarchies = {h.id: h for h in kpi_data.hierarchies(stamp)}
-cap_mb = ingest.max_upload_bytes(db) / 1024 / 1024
+cap_mb = uploads.max_upload_bytes(db) / 1024 / 1024
 if not loadable:
     st.info(
         "You own no KPI that takes data. Define one on the KPIs page first.", icon=":material/account_tree:"
@@ -177,7 +178,7 @@ def run_load(
     data: bytes,
     name: str,
     fmt: formats.SourceFormat,
-    mapping: ingest.ColumnMapping,
+    mapping: validation.ColumnMapping,
     digest: str,
     *,
     dry_run: bool,
@@ -227,7 +228,7 @@ with upload_tab:
     fmt = declared_format("upload")
     if upload is not None:
         try:
-            ingest.check_size(db, upload.size, upload.name)  # before a byte is parsed
+            uploads.check_size(db, upload.size, upload.name)  # before a byte is parsed
             data = upload.getvalue()
             preview = ingest.preview(db, kpi.id, data, upload.name, fmt)
         except InvalidInput as invalid:
@@ -254,7 +255,7 @@ with upload_tab:
             columns = preview.columns
             optional = ["", *columns]
             # Widgets keyed by the file and how it was read: a new reading starts from new guesses.
-            layout = ingest.sha256("\x1f".join([preview.sha256, *columns]).encode())[:16]
+            layout = uploads.sha256("\x1f".join([preview.sha256, *columns]).encode())[:16]
             st.markdown("**Which column holds what**")
             a, b, c, d = st.columns(4)
             period = a.selectbox(
@@ -280,7 +281,7 @@ with upload_tab:
                 format_func=lambda x: x or "— not in the file",
                 key=f"map_u_{layout}",
             )
-            mapping = ingest.ColumnMapping(period, value, segment, unit)
+            mapping = validation.ColumnMapping(period, value, segment, unit)
             left, middle, right = st.columns([1, 1, 2])
             if left.button("Check every row", icon=":material/fact_check:"):
                 run_load(kpi, data, upload.name, fmt, mapping, preview.sha256, dry_run=True)
@@ -328,7 +329,7 @@ with hand_tab:
         frame = edited.astype({"Period": object, "Segment": object, "Value": object}).reset_index(drop=True)
         frame["Segment"] = frame["Segment"].fillna("")
         try:
-            mapping = ingest.ColumnMapping("Period", "Value", "Segment")
+            mapping = validation.ColumnMapping("Period", "Value", "Segment")
             rows = np.arange(1, len(frame) + 1)
             origin = ingest.Origin("manual", "entered by hand")
             result = ingest.load_frame(db, user, kpi.id, frame, rows, mapping, formats.SourceFormat(), origin)

@@ -11,11 +11,12 @@ from components.kpi_views import kpi_facts, kpi_form, status_badge, tree_dot, tr
 from components.navigation import BY_KEY
 from components.runtime import database
 from components.text import md, when
-from flightdeck import goals, kpis
-from flightdeck.auth import can
-from flightdeck.errors import InvalidInput, StaleEdit
-from flightdeck.roles import Role
-from flightdeck.users import users_with_role
+from flightdeck.accounts.users import users_with_role
+from flightdeck.business import goals
+from flightdeck.core.errors import InvalidInput, StaleEdit
+from flightdeck.core.permissions import can
+from flightdeck.core.roles import Role
+from flightdeck.kpis import definitions, tree
 
 PIN = EditPin("kpi")
 TREE_ALT = "The goal's KPI tree; the table below lists the same KPIs with their status."
@@ -55,7 +56,7 @@ with trees:
     )
     goal = by_goal[goal_id]
     goal_kpis = [k for k in every if k.goal_id == goal.id]
-    roots = kpis.tree(goal_kpis)
+    roots = tree.tree(goal_kpis)
     selected = wanted if wanted and wanted.goal_id == goal.id else None
     if not goal_kpis:
         hint = " Define the first one on the “New KPI” tab." if can(user, "kpi.create", goal) else ""
@@ -109,7 +110,7 @@ with trees:
                     draft = kpi_form(PIN.form_key(selected), base, goal, goal_kpis, hierarchies, owners)
                     if draft is not None:
                         try:
-                            kpis.update_kpi(db, user, selected.id, base.version, draft)
+                            definitions.update_kpi(db, user, selected.id, base.version, draft)
                         except StaleEdit as refusal:
                             PIN.refused(selected.id, refusal)
                         except InvalidInput as invalid:
@@ -134,7 +135,7 @@ for tab in create:
         )
         if draft is not None:
             try:
-                created = kpis.create_kpi(db, user, goal.id, draft)
+                created = definitions.create_kpi(db, user, goal.id, draft)
             except InvalidInput as invalid:
                 show_problems(invalid)
             else:

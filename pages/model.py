@@ -7,7 +7,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from components import feedback, readiness_views, session
+from components import feedback, model_data, readiness_data, readiness_views, session
 from components import model_views as views
 from components.edit_pin import EditPin
 from components.feedback import show_problems
@@ -16,12 +16,15 @@ from components.navigation import BY_KEY
 from components.problem_report import problem_report
 from components.runtime import database
 from components.text import day, md, when
-from flightdeck import audit, context, formats, ingest, kpis, modelcard, readiness, registry
-from flightdeck.auth import can
-from flightdeck.errors import FlightdeckError, InvalidInput, StaleEdit
-from flightdeck.evaluation import ErrorValues, value_curve
-from flightdeck.orm import utcnow
-from flightdeck.registry import STAGE_LABELS, TASK_LABELS
+from flightdeck.business import dictionary
+from flightdeck.core.clock import utcnow
+from flightdeck.core.errors import FlightdeckError, InvalidInput, StaleEdit
+from flightdeck.core.permissions import can
+from flightdeck.kpis import definitions
+from flightdeck.models import lifecycle, model_card, records, registry, versioning
+from flightdeck.models.evaluation import ErrorValues, value_curve
+from flightdeck.models.records import STAGE_LABELS, TASK_LABELS
+from flightdeck.tabular import findings, formats
 
 DOCS_PIN = EditPin("model_docs")
 MODEL_PIN = EditPin("model")
@@ -30,24 +33,12 @@ user = guard("model")
 db = database()
 
 
-@st.cache_data(ttl=60, max_entries=50, show_spinner=False)
-def model_view(model_id: int, stamp: int) -> tuple[registry.Model, list[registry.ModelVersion]]:
-    """Keyed by the newest audit event (`stamp`): every change to the registry is audited."""
-    return registry.get_model(database(), model_id), registry.list_versions(database(), model_id)
-
-
-@st.cache_data(ttl=300, max_entries=20, show_spinner=False)
-def profile_of(version_id: int) -> dict:
-    """A version's profile never changes once stored."""
-    return registry.get_profile(database(), version_id)
-
-
 def act(run: Callable[[], object], success: str) -> None:
-    feedback.act(run, success, after=model_view.clear)
+    feedback.act(run, success, after=model_data.clear)
 
 
-stamp = audit.head_id(db)
-models = registry.list_models(db)
+stamp = model_data.stamp()
+models = model_data.models(stamp)
 wanted = st.query_params.get("model")
 model_ids = [m.id for m in models]
 names = {m.id: m.name for m in models}
@@ -69,7 +60,7 @@ if current_id is None:
         st.rerun()
     st.stop()
 
-model, versions = model_view(current_id, stamp)
+model, versions = model_data.model(current_id, stamp)
 st.page_link(BY_KEY["models"].path, label="All models", icon=":material/arrow_back:")
 st.title(md(model.name), anchor=False)
 kpi_text = ", ".join(model.kpi_names) or "no KPI named yet"
@@ -98,7 +89,7 @@ if model.production_number is not None:
 if can(user, "model.edit", model):
     base = MODEL_PIN.base(model)
     with st.expander("Edit model details", icon=":material/edit:", expanded=MODEL_PIN.is_stale(model.id)):
-        goal_kpis = {k.id: k.name for k in kpis.list_kpis(db) if k.goal_id == model.goal_id}
+        goal_kpis = {k.id: k.name for k in definitions.list_kpis(db) if k.goal_id == model.goal_id}
         with st.form(MODEL_PIN.form_key(model)):
             name = st.text_input("Name", value=base.name, max_chars=120)
             chosen_kpis = st.multiselect(
@@ -110,7 +101,7 @@ if can(user, "model.edit", model):
             description = st.text_area("Description", value=base.description, max_chars=4000)
             saved = st.form_submit_button("Save model", type="primary", icon=":material/save:")
         if saved:
-            draft = registry.ModelDraft(
+            draft = records.ModelDraft(
                 base.key, name, base.goal_id, base.task, description, tuple(chosen_kpis)
             )
             try:
@@ -121,7 +112,7 @@ if can(user, "model.edit", model):
                 show_problems(invalid)
             else:
                 MODEL_PIN.done(model.id)
-                model_view.clear()
+                model_data.clear()
                 session.flash("success", "Model saved.")
                 st.rerun()
         MODEL_PIN.show_refusal(model.id)
@@ -164,7 +155,7 @@ if version is not None:
         st.rerun()
     with top_right:
         views.stage_badge(version.stage)
-        scored = readiness.summaries(db, [version.id]).get(version.id)
+        scored = readiness_data.by_version(readiness_data.stamp()).get(version.id)
         readiness_views.level_badge(scored.level if scored else None)
         readiness_views.readiness_link(
             version.id,
@@ -194,7 +185,7 @@ tabs = dict(zip(tab_names, st.tabs(tab_names, key="model_tab", on_change="rerun"
 # -- lifecycle actions ---------------------------------------------------------------------------
 
 
-def lifecycle_actions(v: registry.ModelVersion) -> None:
+def lifecycle_actions(v: records.ModelVersion) -> None:
     """What this user may do with this version now, and why not when they may not."""
     author = user.id in v.author_ids
     if v.stage == "draft":
@@ -203,7 +194,7 @@ def lifecycle_actions(v: registry.ModelVersion) -> None:
                 note = st.text_input("Note for the reviewer (optional)", max_chars=4000)
                 if st.form_submit_button("Request review", type="primary", icon=":material/rate_review:"):
                     act(
-                        lambda: registry.request_review(db, user, v.id, note),
+                        lambda: lifecycle.request_review(db, user, v.id, note),
                         f"Review of v{v.number} requested.",
                     )
         else:
@@ -223,9 +214,9 @@ def lifecycle_actions(v: registry.ModelVersion) -> None:
                 approve = left.form_submit_button("Approve", type="primary", icon=":material/task_alt:")
                 reject = right.form_submit_button("Reject", icon=":material/undo:")
             if approve:
-                act(lambda: registry.approve(db, user, v.id, rationale), f"v{v.number} approved.")
+                act(lambda: lifecycle.approve(db, user, v.id, rationale), f"v{v.number} approved.")
             if reject:
-                act(lambda: registry.reject(db, user, v.id, rationale), f"v{v.number} sent back to draft.")
+                act(lambda: lifecycle.reject(db, user, v.id, rationale), f"v{v.number} sent back to draft.")
         else:
             st.caption("Waiting for a reviewer who is not an author of this model.")
     elif v.stage == "approved":
@@ -237,7 +228,7 @@ def lifecycle_actions(v: registry.ModelVersion) -> None:
                 label = f"Promote to production (retires v{live})" if live else "Promote to production"
                 if st.form_submit_button(label, type="primary", icon=":material/rocket_launch:"):
                     act(
-                        lambda: registry.promote(db, user, v.id, scope, note),
+                        lambda: lifecycle.promote(db, user, v.id, scope, note),
                         f"v{v.number} is in production.",
                     )
         else:
@@ -253,7 +244,7 @@ def lifecycle_actions(v: registry.ModelVersion) -> None:
         ):
             why = st.text_area("Why", max_chars=4000)
             if st.form_submit_button("Retire", icon=":material/archive:"):
-                act(lambda: registry.retire(db, user, v.id, why), f"v{v.number} retired.")
+                act(lambda: lifecycle.retire(db, user, v.id, why), f"v{v.number} retired.")
 
 
 # -- tabs ------------------------------------------------------------------------------------------
@@ -371,7 +362,7 @@ if version is not None:
             )
         st.dataframe(views.feature_table(version), hide_index=True, width="stretch")
         if can(user, "model.evidence", version):
-            fields = context.list_fields(db)
+            fields = dictionary.list_fields(db)
             ids = [None, *[f.id for f in fields]]
             labels = {
                 f.id: f"{f.label} ({f.key})" + (" · personal data" if f.personal_data else "") for f in fields
@@ -392,13 +383,13 @@ if version is not None:
                     )
                 if st.form_submit_button("Confirm mapping", type="primary", icon=":material/check:"):
                     act(
-                        lambda: registry.confirm_features(db, user, version.id, version.version, chosen),
+                        lambda: versioning.confirm_features(db, user, version.id, version.version, chosen),
                         "Feature mapping confirmed.",
                     )
 
     with tabs["Training data"]:
-        profile = profile_of(version.id)
-        st.caption(f"Reference distribution per feature, from the {modelcard.profile_source(version)}.")
+        profile = model_data.profile(version.id)
+        st.caption(f"Reference distribution per feature, from the {model_card.profile_source(version)}.")
         rows = []
         for feature, entry in profile.items():
             if entry.get("kind") == "numeric" and not entry.get("empty"):
@@ -451,14 +442,14 @@ if version is not None:
                     )
                 if saved:
                     try:
-                        registry.update_docs(db, user, version.id, base_doc.version, docs)
+                        versioning.update_docs(db, user, version.id, base_doc.version, docs)
                     except StaleEdit as refusal:
                         DOCS_PIN.refused(version.id, refusal)
                     except InvalidInput as invalid:
                         show_problems(invalid)
                     else:
                         DOCS_PIN.done(version.id)
-                        model_view.clear()
+                        model_data.clear()
                         session.flash("success", "Documentation saved.")
                         st.rerun()
                 DOCS_PIN.show_refusal(version.id)
@@ -468,12 +459,12 @@ if version is not None:
             )
 
 with tabs["Lifecycle"]:
-    history = registry.production_history(db, model.id)
+    history = lifecycle.production_history(db, model.id)
     if history:
         views.timeline_chart(history, utcnow())
         ask = st.date_input("Which version was in production on", value=utcnow().date(), format="YYYY-MM-DD")
         if isinstance(ask, date):
-            serving = next((d for d in reversed(history) if d.serving_at(registry.end_of(ask))), None)
+            serving = next((d for d in reversed(history) if d.serving_at(lifecycle.end_of(ask))), None)
             if serving is None:
                 st.markdown(f"On **{day(ask)}** no version of this model was in production.")
             else:
@@ -496,11 +487,11 @@ with tabs["Lifecycle"]:
                 ):
                     why = st.text_area("Why", max_chars=4000)
                     if st.form_submit_button("Roll back", type="primary"):
-                        act(lambda: registry.rollback(db, user, model.id, why), "Rolled back.")
+                        act(lambda: lifecycle.rollback(db, user, model.id, why), "Rolled back.")
     else:
         st.info("No version of this model has been in production yet.", icon=":material/rocket:")
     st.subheader("Stage history", anchor=False)
-    events = registry.stage_history(db, model.id)
+    events = lifecycle.stage_history(db, model.id)
     st.dataframe(
         pd.DataFrame(
             {
@@ -521,7 +512,7 @@ with tabs["Lifecycle"]:
 with tabs["Versions"]:
     if versions:
         st.dataframe(
-            views.version_rows(versions, registry.stage_history(db, model.id)),
+            views.version_rows(versions, lifecycle.stage_history(db, model.id)),
             hide_index=True,
             width="stretch",
         )
@@ -569,22 +560,22 @@ if "New version" in tabs:
             if artifact is None or holdout is None:
                 st.error("Choose both the model file and the holdout file.", icon=":material/error:")
             else:
-                upload = registry.VersionUpload(
-                    artifact=registry.Upload(artifact.name, artifact.getvalue()),
-                    holdout=registry.Upload(holdout.name, holdout.getvalue()),
+                upload = versioning.VersionUpload(
+                    artifact=versioning.Upload(artifact.name, artifact.getvalue()),
+                    holdout=versioning.Upload(holdout.name, holdout.getvalue()),
                     target=target,
                     segment_column=segment,
-                    reference=registry.Upload(reference.name, reference.getvalue()) if reference else None,
+                    reference=versioning.Upload(reference.name, reference.getvalue()) if reference else None,
                     fmt=formats.PRESETS[preset][1],
                     docs=docs,
                 )
                 with st.status("Evaluating the new version…", expanded=True) as status:
                     bar = st.progress(0.0)
                     try:
-                        created = registry.create_version(
+                        created = versioning.create_version(
                             db, user, model.id, upload, lambda f, m: bar.progress(min(f, 1.0), text=m)
                         )
-                    except ingest.Rejected as rejected:
+                    except findings.Rejected as rejected:
                         status.update(
                             label="The holdout has problems: nothing was stored.",
                             state="error",
@@ -599,7 +590,7 @@ if "New version" in tabs:
                         st.error(md(str(error)), icon=":material/block:")
                     else:
                         status.update(label=f"v{created.number} evaluated.", state="complete")
-                        model_view.clear()
+                        model_data.clear()
                         session.flash("success", f"v{created.number} uploaded and evaluated by Flightdeck.")
                         st.query_params["version"] = str(created.number)
                         st.session_state["model_tab_next"] = "Evaluation"

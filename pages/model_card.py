@@ -3,12 +3,13 @@
 import pandas as pd
 import streamlit as st
 
+from components import model_data
 from components.guard import guard
 from components.navigation import BY_KEY
 from components.runtime import database
 from components.text import md
-from flightdeck import audit, modelcard, registry
-from flightdeck.registry import STAGE_LABELS
+from flightdeck.models import model_card
+from flightdeck.models.records import STAGE_LABELS
 
 user = guard("model_card")
 db = database()
@@ -18,12 +19,8 @@ st.caption(
 )
 
 
-@st.cache_data(ttl=60, max_entries=50, show_spinner=False)
-def card_of(model_id: int, number: int, stamp: int) -> modelcard.ModelCard:
-    return modelcard.build(database(), model_id, number)
-
-
-models = [m for m in registry.list_models(db) if m.versions]
+stamp = model_data.stamp()
+models = [m for m in model_data.models(stamp) if m.versions]
 if not models:
     st.info("No model has a version yet, so there is no card to show.", icon=":material/description:")
     st.stop()
@@ -37,7 +34,7 @@ model_id = left.selectbox(
     index=ids.index(int(asked)) if asked and asked.isdigit() and int(asked) in ids else 0,
     format_func=lambda i: by_id[i].name,
 )
-versions = registry.list_versions(db, model_id)
+versions = model_data.versions(model_id, stamp)
 numbers = [v.number for v in versions]
 stages = {v.number: v.stage for v in versions}
 asked_version = st.query_params.get("version")
@@ -52,18 +49,18 @@ number = right.selectbox(
 )
 st.query_params.update({"model": str(model_id), "version": str(number)})
 
-card = card_of(model_id, number, audit.head_id(db))
+card = model_data.card(model_id, number, stamp)
 buttons = st.columns([1, 1, 3])
 buttons[0].download_button(
     "Download Markdown",
-    data=lambda: modelcard.to_markdown(card),
+    data=lambda: model_card.to_markdown(card),
     file_name=f"{card.file_stem}.md",
     mime="text/markdown",
     icon=":material/download:",
 )
 buttons[1].download_button(
     "Download HTML",
-    data=lambda: modelcard.to_html(card),
+    data=lambda: model_card.to_html(card),
     file_name=f"{card.file_stem}.html",
     mime="text/html",
     icon=":material/download:",

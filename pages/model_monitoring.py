@@ -5,30 +5,19 @@ logged predictions reads as fast as one of a thousand."""
 import streamlit as st
 
 from components import drift_views as views
+from components import model_data
 from components.guard import guard
 from components.model_views import PLOT_CONFIG
 from components.runtime import database
 from components.text import day, md
-from flightdeck import model_monitoring, predictions, registry
+from flightdeck.models import monitoring
 
 user = guard("model_monitoring")
 st.title("Model monitoring", anchor=False)
 db = database()
 
 
-@st.cache_data(ttl=300, max_entries=40, show_spinner=False)
-def view(model_id: int, window_days: int, stamp: int) -> model_monitoring.ModelMonitoring:
-    """Keyed by the model's newest log batch: a new load shows at once."""
-    del stamp
-    return model_monitoring.monitoring_view(database(), model_id, window_days)
-
-
-@st.cache_data(ttl=300, max_entries=40, show_spinner=False)
-def profile(version_id: int) -> dict:
-    return registry.get_profile(database(), version_id)
-
-
-models = dict(model_monitoring.monitored_models(db))
+models = dict(monitoring.monitored_models(db))
 if not models:
     st.info("No model is in production yet.", icon=":material/rocket_launch:")
     st.stop()
@@ -38,14 +27,14 @@ start = int(asked) if asked and asked.isdigit() and int(asked) in models else id
 left, right = st.columns([2, 1])
 model_id = left.selectbox("Model", ids, index=ids.index(start), format_func=models.__getitem__)
 st.query_params["model"] = str(model_id)
-windows = model_monitoring.WINDOWS
+windows = monitoring.WINDOWS
 window_days = (
     right.segmented_control(
         "Window", list(windows), default=30, format_func=windows.__getitem__, key="drift_window"
     )
     or 30
 )
-found = view(model_id, int(window_days), predictions.data_stamp(db, model_id))
+found = model_data.monitored(model_id, int(window_days), model_data.log_stamp(model_id))
 
 drift = found.drift
 if drift is None:
@@ -69,7 +58,7 @@ else:
         )
     st.subheader("Feature drift", anchor=False)
     views.drift_table(drift.features, drift.prediction)
-    reference = profile(found.version_id) if found.version_id else {}
+    reference = model_data.profile(found.version_id) if found.version_id else {}
     choices = [f for f in drift.features if f.n and f.feature in reference]
     if choices:
         ranked = sorted(choices, key=lambda f: -f.psi.value)

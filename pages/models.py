@@ -4,19 +4,22 @@ ones here, and reviewers see what waits for their decision."""
 import pandas as pd
 import streamlit as st
 
-from components import session
+from components import model_data, readiness_data, session
 from components.feedback import show_problems
 from components.guard import guard
 from components.model_views import model_link
 from components.navigation import BY_KEY
 from components.runtime import database
 from components.text import md, when
-from flightdeck import audit, goals, kpis, readiness, registry
-from flightdeck.auth import can
-from flightdeck.errors import InvalidInput
-from flightdeck.readiness_rubric import LEVEL_LABELS
-from flightdeck.registry import STAGE_LABELS, TASK_LABELS
-from flightdeck.roles import Role
+from flightdeck.business import goals
+from flightdeck.core.errors import InvalidInput
+from flightdeck.core.permissions import can
+from flightdeck.core.roles import Role
+from flightdeck.kpis import definitions
+from flightdeck.models import records, registry
+from flightdeck.models.records import STAGE_LABELS, TASK_LABELS
+from flightdeck.readiness import portfolio
+from flightdeck.readiness.rubric import LEVEL_LABELS
 
 user = guard("models")
 db = database()
@@ -28,25 +31,12 @@ st.caption(
 session.show_flash()
 
 
-@st.cache_data(ttl=60, max_entries=20, show_spinner=False)
-def registry_view(stamp: int) -> tuple[list[registry.Model], list[registry.ModelVersion]]:
-    """The model list and the review queue, cached until anything in the workspace changes."""
-    return registry.list_models(database()), registry.pending_reviews(database())
+registry_stamp = model_data.stamp()
+models, pending = model_data.models(registry_stamp), model_data.pending_reviews(registry_stamp)
+scores = {(r.model_id, r.number): r for r in readiness_data.rows(readiness_data.stamp())}
 
 
-models, pending = registry_view(audit.head_id(db))
-
-
-@st.cache_data(ttl=60, max_entries=10, show_spinner=False)
-def readiness_view(stamp: tuple[int, int]) -> dict[tuple[int, int], readiness.PortfolioRow]:
-    """Each version's stored readiness by (model, number), cached until a score or the registry moves."""
-    return {(r.model_id, r.number): r for r in readiness.portfolio(database())}
-
-
-scores = readiness_view(readiness.data_stamp(db))
-
-
-def readiness_label(row: readiness.PortfolioRow | None) -> str:
+def readiness_label(row: portfolio.PortfolioRow | None) -> str:
     if row is None or row.level is None or row.headline is None:
         return "not scored yet"
     return f"{LEVEL_LABELS[row.level]} · {row.headline:.0f}"
@@ -135,7 +125,7 @@ for tab in create:
             goal_id = st.selectbox(
                 "Goal it serves", goal_ids, format_func=titles.__getitem__, key="new_model_goal"
             )
-            goal_kpis = [k for k in kpis.list_kpis(db) if k.goal_id == goal_id]
+            goal_kpis = [k for k in definitions.list_kpis(db) if k.goal_id == goal_id]
             with st.form("new_model"):
                 left, right = st.columns(2)
                 name = left.text_input("Name", max_chars=120, placeholder="e.g. Member churn propensity")
@@ -156,13 +146,13 @@ for tab in create:
                 description = st.text_area("Description", max_chars=4000)
                 submitted = st.form_submit_button("Register model", type="primary", icon=":material/add:")
             if submitted:
-                draft = registry.ModelDraft(key, name, goal_id, task, description, tuple(chosen_kpis))
+                draft = records.ModelDraft(key, name, goal_id, task, description, tuple(chosen_kpis))
                 try:
                     created = registry.create_model(db, user, draft)
                 except InvalidInput as invalid:
                     show_problems(invalid)
                 else:
-                    registry_view.clear()
+                    model_data.clear()
                     session.flash(
                         "success", f"Model “{created.name}” registered. Add its first version here."
                     )

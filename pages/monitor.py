@@ -24,10 +24,11 @@ from components.kpi_views import (
 from components.navigation import BY_KEY
 from components.runtime import database
 from components.text import md
-from flightdeck import alerts, kpis, monitoring
-from flightdeck.auth import can
-from flightdeck.kpis import Kpi
-from flightdeck.monitoring import format_delta, format_money, format_value
+from flightdeck.alerts import inbox
+from flightdeck.core.formatting import format_delta, format_money, format_value
+from flightdeck.core.permissions import can
+from flightdeck.kpis import kpi_status, series_reader, tree
+from flightdeck.kpis.entities import Kpi
 
 LIVE_SECONDS = 5
 AUTO_WEEKLY_AFTER_DAYS = 92  # beyond a quarter, weekly values read better than daily noise
@@ -41,7 +42,7 @@ every = kpi_data.all_kpis(stamp)
 if not every:
     st.info("No KPIs yet. Business owners define them on the KPIs page.", icon=":material/account_tree:")
     st.stop()
-ordered = [node.kpi for root in kpis.tree(every) for node in root.walk()]  # goal by goal, tree order
+ordered = [node.kpi for root in tree.tree(every) for node in root.walk()]  # goal by goal, tree order
 by_key = {k.key: k for k in ordered}
 names = {k.id: k.name for k in every}
 
@@ -50,7 +51,7 @@ def favourite() -> str:
     """With no KPI asked for: the user's top-level KPI with the worst open alert, else their first."""
     roots = [k for k in ordered if k.parent_id is None]
     candidates = [k for k in roots if user.id in k.owner_ids] or roots or ordered
-    open_alerts = alerts.open_alerts_for(database(), "kpi", [k.id for k in candidates])
+    open_alerts = inbox.open_alerts_for(database(), "kpi", [k.id for k in candidates])
 
     def urgency(kpi: Kpi) -> int:
         severities = [a.severity for a in open_alerts.get(kpi.id, [])]
@@ -83,7 +84,7 @@ live = top[3].toggle("Live", help=f"Refresh every {LIVE_SECONDS} s: new values a
 hierarchy = next((h for h in kpi_data.hierarchies(stamp) if h.id == kpi.hierarchy_id), None)
 
 with st.expander("How the status is decided", icon=":material/rule:"):
-    st.markdown(monitoring.STATUS_RULE)
+    st.markdown(kpi_status.STATUS_RULE)
 
 if last is None:
     st.info(
@@ -100,8 +101,8 @@ if last is None:
 def grain_for(frequency: str) -> str:
     requested = frequency if grain_choice == "auto" else grain_choice
     if grain_choice == "auto" and (end - start).days > AUTO_WEEKLY_AFTER_DAYS:
-        requested = monitoring.coarser("week", frequency)
-    return monitoring.choose_grain(requested, frequency, start, end)
+        requested = series_reader.coarser("week", frequency)
+    return series_reader.choose_grain(requested, frequency, start, end)
 
 
 @st.fragment(run_every=timedelta(seconds=LIVE_SECONDS) if live else None)
@@ -246,8 +247,8 @@ if last is not None:
             st.plotly_chart(
                 difference_figure(
                     kpi,
-                    monitoring.split_partial(treatment, last)[0],
-                    monitoring.split_partial(control, last)[0],
+                    series_reader.split_partial(treatment, last)[0],
+                    series_reader.split_partial(control, last)[0],
                     "Treatment minus control",
                 ),
                 width="stretch",
@@ -275,7 +276,7 @@ if last is not None:
                     st.plotly_chart(figure, width="stretch", key=f"segments_{kpi.id}")
 
 goal_kpis = [k for k in every if k.goal_id == kpi.goal_id]
-roots = kpis.tree(goal_kpis)
+roots = tree.tree(goal_kpis)
 statuses = kpi_data.statuses(tuple(k.id for k in goal_kpis), stamp)
 st.subheader(f"KPI tree of “{md(kpi.goal_title)}”", anchor=False)
 st.graphviz_chart(tree_dot(roots, statuses, kpi.id), alt="The goal's KPI tree, listed in the table below.")

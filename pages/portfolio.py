@@ -4,12 +4,12 @@ the overview a review meeting starts from. Reads the stored snapshots; nothing i
 import pandas as pd
 import streamlit as st
 
+from components import readiness_data
 from components import readiness_views as views
 from components.guard import guard
 from components.runtime import database
-from flightdeck import readiness
-from flightdeck.readiness_rubric import LEVEL_LABELS, LEVEL_RANK
-from flightdeck.registry import STAGE_LABELS
+from flightdeck.models.records import STAGE_LABELS
+from flightdeck.readiness.rubric import LEVEL_LABELS, LEVEL_RANK
 
 user = guard("portfolio")
 db = database()
@@ -21,13 +21,7 @@ st.caption(
 )
 
 
-@st.cache_data(ttl=60, max_entries=10, show_spinner=False)
-def rows(stamp: tuple[int, int]) -> list[readiness.PortfolioRow]:
-    """Keyed by the newest snapshot and the number of versions: a new score shows at once."""
-    return readiness.portfolio(database())
-
-
-everything = rows(readiness.data_stamp(db))
+everything = readiness_data.rows(readiness_data.stamp())
 live = [r for r in everything if r.stage != "retired"]
 waiting = [r for r in live if r.stage in ("in_review", "approved")]
 

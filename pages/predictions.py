@@ -5,16 +5,17 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from components import model_data, session
 from components import model_views as views
-from components import session
 from components.feedback import show_problems
 from components.guard import guard
 from components.problem_report import problem_report
 from components.runtime import database
 from components.text import md, when
-from flightdeck import evaluation, formats, ingest, predictions, registry
-from flightdeck.auth import can
-from flightdeck.errors import FlightdeckError, InvalidInput
+from flightdeck.core.errors import FlightdeckError, InvalidInput
+from flightdeck.core.permissions import can
+from flightdeck.models import evaluation, log_reports, outcome_logs, prediction_logs
+from flightdeck.tabular import findings, formats
 
 user = guard("predictions")
 db = database()
@@ -24,16 +25,6 @@ st.caption(
     "pseudonymised (keyed HMAC-SHA256) before anything is stored."
 )
 session.show_flash()
-
-
-@st.cache_data(ttl=120, max_entries=30, show_spinner=False)
-def overview(model_id: int, stamp: int) -> tuple[pd.DataFrame, predictions.LivePerformance]:
-    return predictions.daily_volume(database(), model_id), predictions.live_performance(database(), model_id)
-
-
-@st.cache_data(ttl=120, max_entries=60, show_spinner=False)
-def feature_trend(model_id: int, feature: str, stamp: int) -> pd.DataFrame:
-    return predictions.feature_daily(database(), model_id, feature)
 
 
 def shift(trend: pd.DataFrame, entry: dict) -> tuple[float, str]:
@@ -52,7 +43,8 @@ def shift(trend: pd.DataFrame, entry: dict) -> tuple[float, str]:
     return abs(mean - q["p50"]) / width, words
 
 
-models = [m for m in registry.list_models(db) if m.versions]
+registry_stamp = model_data.stamp()
+models = [m for m in model_data.models(registry_stamp) if m.versions]
 if not models:
     st.info("No model has a version yet.", icon=":material/model_training:")
     st.stop()
@@ -72,15 +64,15 @@ model_id = st.selectbox(
 )
 st.query_params["model"] = str(model_id)
 model = by_id[model_id]
-versions = registry.list_versions(db, model_id)
-stamp = predictions.data_stamp(db, model_id)
+versions = model_data.versions(model_id, registry_stamp)
+stamp = model_data.log_stamp(model_id)
 may_load = can(user, "prediction.ingest", model)
 names = ["Overview", "Loads"] + (["Upload predictions", "Upload outcomes"] if may_load else [])
 tabs = dict(zip(names, st.tabs(names, key="predictions_tab", on_change="rerun"), strict=True))
 presets = {name: text for name, (text, _) in formats.PRESETS.items()}
 
 with tabs["Overview"]:
-    volume, live = overview(model_id, stamp)
+    volume, live = model_data.log_overview(model_id, stamp)
     if volume.empty:
         st.info("No predictions have been logged for this model yet.", icon=":material/query_stats:")
     else:
@@ -112,9 +104,9 @@ with tabs["Overview"]:
         )
         st.plotly_chart(fig, width="stretch", config=views.PLOT_CONFIG)
         st.caption(f"From {live.first_day} to {live.last_day}.")
-        profile = registry.get_profile(db, production.id)
+        profile = model_data.profile(production.id)
         shifts = {
-            m.feature: shift(feature_trend(model_id, m.feature, stamp), profile.get(m.feature, {}))
+            m.feature: shift(model_data.feature_trend(model_id, m.feature, stamp), profile.get(m.feature, {}))
             for m in production.feature_maps
             if m.kind == "numeric"
         }
@@ -128,7 +120,7 @@ with tabs["Overview"]:
                 key="trend_feature",
                 help="Sorted by how far the last two weeks' mean moved from the training median.",
             )
-            trend = feature_trend(model_id, feature, stamp)
+            trend = model_data.feature_trend(model_id, feature, stamp)
             entry = profile.get(feature, {})
             fig = go.Figure()
             if entry.get("quantiles"):
@@ -156,7 +148,7 @@ with tabs["Overview"]:
             st.caption(f"Reference from the {md(production.profile_source)} profile of v{production.number}.")
 
 with tabs["Loads"]:
-    batches = predictions.list_batches(db, model_id)
+    batches = log_reports.list_batches(db, model_id)
     if not batches:
         st.caption("Nothing loaded yet.")
     else:
@@ -186,7 +178,7 @@ def load(run: object, file_name: str) -> None:
         bar = st.progress(0.0)
         try:
             result = run(lambda f, m: bar.progress(min(f, 1.0), text=m))  # type: ignore[operator]
-        except ingest.Rejected as rejected:
+        except findings.Rejected as rejected:
             status.update(label="Rejected: nothing was stored.", state="error", expanded=True)
             problem_report(rejected, file_name, "log")
         except InvalidInput as invalid:
@@ -197,7 +189,7 @@ def load(run: object, file_name: str) -> None:
             st.error(md(str(error)), icon=":material/block:")
         else:
             status.update(label="Loaded.", state="complete")
-            overview.clear()
+            model_data.clear()
             session.flash("success", result.summary())
             st.rerun()
 
@@ -232,7 +224,7 @@ if "Upload predictions" in tabs:
                 st.error("Choose a file first.", icon=":material/error:")
             else:
                 load(
-                    lambda step: predictions.ingest_predictions(
+                    lambda step: prediction_logs.ingest_predictions(
                         db,
                         user,
                         model_id,
@@ -256,7 +248,7 @@ if "Upload predictions" in tabs:
                 "Horizon (days)",
                 min_value=1,
                 max_value=3650,
-                value=predictions.DEFAULT_HORIZON_DAYS,
+                value=outcome_logs.DEFAULT_HORIZON_DAYS,
                 help="Join only predictions made at most this long before the outcome.",
             )
             preset = right.selectbox(
@@ -271,7 +263,7 @@ if "Upload predictions" in tabs:
                 st.error("Choose a file first.", icon=":material/error:")
             else:
                 load(
-                    lambda step: predictions.ingest_outcomes(
+                    lambda step: outcome_logs.ingest_outcomes(
                         db,
                         user,
                         model_id,

@@ -11,10 +11,12 @@ from components.model_views import model_link, stage_badge
 from components.navigation import BY_KEY
 from components.runtime import database
 from components.text import md, when
-from flightdeck import readiness, registry
-from flightdeck.auth import can
-from flightdeck.errors import FlightdeckError
-from flightdeck.readiness_rubric import CHECKS_BY_ID, NOT_APPLICABLE, PRODUCTION_READY, RUBRIC_VERSION
+from flightdeck.core.errors import FlightdeckError
+from flightdeck.core.permissions import can
+from flightdeck.models import registry
+from flightdeck.readiness import attestations, gate
+from flightdeck.readiness import snapshots as readiness_snapshots
+from flightdeck.readiness.rubric import CHECKS_BY_ID, NOT_APPLICABLE, PRODUCTION_READY, RUBRIC_VERSION
 
 user = guard("readiness")
 db = database()
@@ -23,7 +25,7 @@ st.page_link(BY_KEY["portfolio"].path, label="Readiness portfolio", icon=":mater
 wanted = st.query_params.get("version")
 version_id = int(wanted) if wanted and wanted.isdigit() else None
 try:
-    r = readiness.current(db, version_id) if version_id is not None else None
+    r = readiness_snapshots.current(db, version_id) if version_id is not None else None
 except FlightdeckError:
     r = None
 if r is None:
@@ -73,7 +75,7 @@ views.checks_by_dimension(r)
 attestable = [
     c
     for c in CHECKS_BY_ID.values()
-    if readiness.may_attest(user, c, e.owner_ids) and r.statuses[c.id] != NOT_APPLICABLE
+    if attestations.may_attest(user, c, e.owner_ids) and r.statuses[c.id] != NOT_APPLICABLE
 ]
 if attestable:
     st.subheader("Attest a check", anchor=False)
@@ -85,13 +87,13 @@ if attestable:
             format_func=lambda c: f"{CHECKS_BY_ID[c].title} · now {r.statuses[c].replace('_', ' ')}",
         )
         note = st.text_area(
-            "What you checked", max_chars=readiness.NOTE_LIMIT, help="Required: it goes on the record."
+            "What you checked", max_chars=attestations.NOTE_LIMIT, help="Required: it goes on the record."
         )
         link = st.text_input("Link (optional)", max_chars=500, placeholder="https://…")
         st.caption(f"Attestations hold for {md(e.label)} only: a new version starts without them.")
         if st.form_submit_button("Attest", type="primary", icon=":material/verified:"):
             feedback.act(
-                lambda: readiness.attest(db, user, e.version_id, check_id, note, link),
+                lambda: attestations.attest(db, user, e.version_id, check_id, note, link),
                 f"“{CHECKS_BY_ID[check_id].title}” attested for {e.label}.",
             )
 
@@ -103,9 +105,9 @@ if mine:
             link = f" · {md(a.link)}" if a.link else ""
             title = md(CHECKS_BY_ID[a.check_id].title)
             cols[0].markdown(f"**{title}** — {md(a.by_name)}, {when(a.at)}: {md(a.note)}{link}")
-            may = user.id == a.by_id or bool(user.roles & readiness.ANYWHERE)
+            may = user.id == a.by_id or bool(user.roles & attestations.ANYWHERE)
             if may and cols[1].button("Withdraw", key=f"withdraw_{a.id}", icon=":material/undo:"):
-                feedback.act(lambda a=a: readiness.withdraw(db, user, a.id), "Attestation withdrawn.")
+                feedback.act(lambda a=a: attestations.withdraw(db, user, a.id), "Attestation withdrawn.")
 
 if e.stage == "approved":
     st.subheader("Production gate", anchor=False)
@@ -120,13 +122,13 @@ if e.stage == "approved":
         )
         if can(user, "readiness.override") and user.id not in e.owner_ids:
             with st.form("override"):
-                reason = st.text_area("Reason for the override", max_chars=readiness.REASON_LIMIT)
+                reason = st.text_area("Reason for the override", max_chars=gate.REASON_LIMIT)
                 if st.form_submit_button("Record override", icon=":material/gavel:"):
                     feedback.act(
-                        lambda: readiness.record_override(db, user, e.version_id, reason),
+                        lambda: gate.record_override(db, user, e.version_id, reason),
                         "Override recorded: an author can now promote this version once.",
                     )
-for o in readiness.overrides(db, e.version_id):
+for o in gate.overrides(db, e.version_id):
     used = f", used {when(o.used_at)}" if o.used_at else ", not used yet"
     st.info(
         f"Override by {md(o.by_name)} on {when(o.at)} at {o.headline:.0f}/100{used}: {md(o.reason)}",
@@ -134,7 +136,7 @@ for o in readiness.overrides(db, e.version_id):
     )
 
 st.subheader("History", anchor=False)
-snapshots = readiness.history(db, e.version_id)
+snapshots = readiness_snapshots.history(db, e.version_id)
 views.history_chart(snapshots)
 with st.expander("Every change of the score"):
     st.dataframe(views.history_table(snapshots), hide_index=True, width="stretch")

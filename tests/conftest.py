@@ -19,9 +19,10 @@ from argon2 import PasswordHasher, profiles
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from flightdeck import auth
-from flightdeck.config import Settings
-from flightdeck.db import Database
+from flightdeck import wiring
+from flightdeck.accounts import passwords
+from flightdeck.core.config import Settings
+from flightdeck.core.db import Database
 from flightdeck.orm import Base
 
 PG_URL = os.environ.get("FLIGHTDECK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -30,10 +31,16 @@ GENESIS = "0" * 64
 
 
 @pytest.fixture(autouse=True, scope="session")
+def wired() -> None:
+    """The event subscribers and the production gate, as the app and the command line wire them."""
+    wiring.wire()
+
+
+@pytest.fixture(autouse=True, scope="session")
 def cheap_password_hashing() -> Iterator[None]:
     """argon2id at its cheapest: the tests exercise the logic, not the cost parameters."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(auth, "hasher", PasswordHasher.from_parameters(profiles.CHEAPEST))
+        patch.setattr(passwords, "hasher", PasswordHasher.from_parameters(profiles.CHEAPEST))
         yield
 
 

@@ -11,12 +11,15 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from flightdeck import goals, readiness, registry, users
-from flightdeck.auth import User, user_view
-from flightdeck.db import Database
+from flightdeck.accounts import users
+from flightdeck.business import goals
+from flightdeck.core.db import Database
+from flightdeck.core.permissions import User, user_view
+from flightdeck.core.roles import Role
+from flightdeck.models import lifecycle, records, registry, versioning
+from flightdeck.models.records import Model, ModelVersion
 from flightdeck.orm import UserRow
-from flightdeck.registry import Model, ModelVersion
-from flightdeck.roles import Role
+from flightdeck.readiness import gate
 
 PASSWORD = "correct horse battery"
 
@@ -70,7 +73,7 @@ def add_model(
 ) -> Model:
     goal = goals.create_goal(db, owner, goals.GoalDraft(title=f"Goal for {key}"))
     return registry.create_model(
-        db, author, registry.ModelDraft(key, key.replace("_", " ").title(), goal.id, task)
+        db, author, records.ModelDraft(key, key.replace("_", " ").title(), goal.id, task)
     )
 
 
@@ -79,14 +82,14 @@ def add_version(
 ) -> ModelVersion:
     """A version of a logistic-regression churn model, evaluated on its own holdout."""
     data = churn_frame() if frame is None else frame
-    upload = registry.VersionUpload(
-        artifact=registry.Upload("churn.skops", skops_bytes(fitted_classifier(data))),
-        holdout=registry.Upload("holdout.csv", csv_bytes(data)),
+    upload = versioning.VersionUpload(
+        artifact=versioning.Upload("churn.skops", skops_bytes(fitted_classifier(data))),
+        holdout=versioning.Upload("holdout.csv", csv_bytes(data)),
         target="churned",
         segment_column="region",
-        docs=registry.VersionDocs(**docs),  # type: ignore[arg-type]
+        docs=records.VersionDocs(**docs),  # type: ignore[arg-type]
     )
-    return registry.create_version(db, author, model_id, upload, latency=False)
+    return versioning.create_version(db, author, model_id, upload, latency=False)
 
 
 def go_live(
@@ -94,7 +97,7 @@ def go_live(
 ) -> ModelVersion:
     """Review, approve and promote a version at `when`, through the readiness gate by the reviewer's
     override: for tests whose subject is what happens after go-live, not readiness."""
-    registry.request_review(db, author, version_id, now=when - timedelta(days=3))
-    registry.approve(db, reviewer, version_id, "Approved.", now=when - timedelta(days=2))
-    readiness.record_override(db, reviewer, version_id, "Readiness is not this test's subject.", now=when)
-    return registry.promote(db, author, version_id, scope=scope, now=when)
+    lifecycle.request_review(db, author, version_id, now=when - timedelta(days=3))
+    lifecycle.approve(db, reviewer, version_id, "Approved.", now=when - timedelta(days=2))
+    gate.record_override(db, reviewer, version_id, "Readiness is not this test's subject.", now=when)
+    return lifecycle.promote(db, author, version_id, scope=scope, now=when)

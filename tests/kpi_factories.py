@@ -6,11 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from flightdeck import context, goals, ingest, kpis
-from flightdeck.auth import User
-from flightdeck.db import Database
-from flightdeck.formats import SourceFormat, format_number, format_period
-from flightdeck.roles import Role
+from flightdeck.business import goals, hierarchies
+from flightdeck.core.db import Database
+from flightdeck.core.permissions import User
+from flightdeck.core.roles import Role
+from flightdeck.kpis import definitions, entities, ingest, validation
+from flightdeck.tabular.formats import SourceFormat, format_number, format_period
 from tests.factories import add_user
 
 STORES = {"N": ("North", ["N1", "N2"]), "S": ("South", ["S1"])}
@@ -26,7 +27,7 @@ class Workspace:
     viewer: User
     scientist: User
     goal: goals.Goal
-    hierarchy: context.Hierarchy
+    hierarchy: hierarchies.Hierarchy
 
 
 def workspace(db: Database) -> Workspace:
@@ -36,14 +37,16 @@ def workspace(db: Database) -> Workspace:
     viewer = add_user(db, "victor", Role.VIEWER)
     scientist = add_user(db, "dana", Role.DATA_SCIENTIST)
     goal = goals.create_goal(db, owner, goals.GoalDraft(title="Reduce churn"))
-    hierarchy = context.create_hierarchy(
-        db, owner, context.HierarchyDraft("region_store", "Region → Store", ("Region", "Store"))
+    hierarchy = hierarchies.create_hierarchy(
+        db, owner, hierarchies.HierarchyDraft("region_store", "Region → Store", ("Region", "Store"))
     )
-    context.import_nodes(db, owner, hierarchy.id, hierarchy.version, NODES_CSV, "nodes.csv")
-    return Workspace(owner, other, admin, viewer, scientist, goal, context.get_hierarchy(db, hierarchy.id))
+    hierarchies.import_nodes(db, owner, hierarchy.id, hierarchy.version, NODES_CSV, "nodes.csv")
+    return Workspace(
+        owner, other, admin, viewer, scientist, goal, hierarchies.get_hierarchy(db, hierarchy.id)
+    )
 
 
-def make_kpi(db: Database, ws: Workspace, key: str = "churn", **fields: object) -> kpis.Kpi:
+def make_kpi(db: Database, ws: Workspace, key: str = "churn", **fields: object) -> entities.Kpi:
     values: dict[str, object] = {
         "name": key.replace("_", " ").capitalize(),
         "unit": "%",
@@ -52,7 +55,7 @@ def make_kpi(db: Database, ws: Workspace, key: str = "churn", **fields: object) 
         "hierarchy_id": ws.hierarchy.id,
         **fields,
     }
-    return kpis.create_kpi(db, ws.owner, ws.goal.id, kpis.KpiDraft(key=key, **values))  # type: ignore[arg-type]
+    return definitions.create_kpi(db, ws.owner, ws.goal.id, entities.KpiDraft(key=key, **values))  # type: ignore[arg-type]
 
 
 def days(first: date, count: int) -> list[date]:
@@ -74,11 +77,16 @@ def csv_file(
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-MAPPING = ingest.ColumnMapping("period", "value", "segment")
+MAPPING = validation.ColumnMapping("period", "value", "segment")
 
 
 def load(
-    db: Database, actor: User | None, kpi: kpis.Kpi, data: bytes, name: str = "file.csv", **options: object
+    db: Database,
+    actor: User | None,
+    kpi: entities.Kpi,
+    data: bytes,
+    name: str = "file.csv",
+    **options: object,
 ) -> ingest.LoadResult:
     fmt = options.pop("fmt", COMMA)
     mapping = options.pop("mapping", MAPPING)

@@ -3,7 +3,7 @@
 from flightdeck.orm.accounts import AuthSessionRow, UserRoleRow, UserRow
 from flightdeck.orm.alerts import AlertDeliveryAttemptRow, AlertDeliveryRow, AlertRow
 from flightdeck.orm.audit import AuditEventRow, AuditHeadRow
-from flightdeck.orm.base import Base, utcnow
+from flightdeck.orm.base import Base
 from flightdeck.orm.context import DataFieldRow, HierarchyNodeRow, HierarchyRow
 from flightdeck.orm.goals import GoalRow, GoalStatus
 from flightdeck.orm.kpis import (
@@ -68,5 +68,4 @@ __all__ = [
     "UserRoleRow",
     "UserRow",
     "WorkspaceMetaRow",
-    "utcnow",
 ]

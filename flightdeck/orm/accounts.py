@@ -7,8 +7,9 @@ from datetime import datetime
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from flightdeck.orm.base import Base, Versioned, utcnow
-from flightdeck.roles import Role
+from flightdeck.core.clock import utcnow
+from flightdeck.core.roles import Role
+from flightdeck.orm.base import Base, Versioned
 
 ROLE_VALUES = ", ".join(f"'{r.value}'" for r in Role)
 

@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from flightdeck.orm.base import Base, quoted, utcnow
+from flightdeck.core.clock import utcnow
+from flightdeck.orm.base import Base, quoted
 
 SEVERITIES = ("warning", "critical")
 DELIVERY_EVENTS = ("raised", "escalated", "cleared")

@@ -7,8 +7,9 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from flightdeck.core.clock import utcnow
 from flightdeck.orm.accounts import UserRow
-from flightdeck.orm.base import Base, Versioned, quoted, utcnow
+from flightdeck.orm.base import Base, Versioned, quoted
 
 DATA_TYPES = ("text", "integer", "decimal", "date", "datetime", "boolean", "code", "identifier")
 # GDPR Art. 6(1): the six lawful bases for processing personal data.

@@ -8,8 +8,9 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from flightdeck.core.clock import utcnow
 from flightdeck.orm.accounts import UserRow
-from flightdeck.orm.base import Base, Versioned, utcnow
+from flightdeck.orm.base import Base, Versioned
 
 
 class GoalStatus(StrEnum):

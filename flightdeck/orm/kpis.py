@@ -19,8 +19,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from flightdeck.core.clock import utcnow
 from flightdeck.orm.accounts import UserRow
-from flightdeck.orm.base import Base, Versioned, quoted, utcnow
+from flightdeck.orm.base import Base, Versioned, quoted
 from flightdeck.orm.goals import GoalRow
 
 DIRECTIONS = ("up", "down")
@@ -34,8 +35,8 @@ BATCH_SOURCES = ("upload", "cli", "sql", "manual", "demo")
 
 
 class KpiRow(Versioned, Base):
-    """What success means for a goal, in numbers (DESIGN.md §3). A KPI with a `formula` other than
-    'none' is computed from its drivers and has no observations of its own."""
+    """What success means for a goal, in numbers (docs/architecture.md, "The domain"). A KPI with a
+    `formula` other than 'none' is computed from its drivers and has no observations of its own."""
 
     __tablename__ = "kpis"
     __table_args__ = (

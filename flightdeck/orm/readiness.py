@@ -1,5 +1,5 @@
 """Readiness evidence people assert (attestations), the reviewer's override of the production gate,
-and the snapshots that keep the score's history (DESIGN.md §4)."""
+and the snapshots that keep the score's history (docs/methods.md, "Readiness")."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from flightdeck.orm.base import Base, utcnow
+from flightdeck.core.clock import utcnow
+from flightdeck.orm.base import Base
 
 
 class AttestationRow(Base):

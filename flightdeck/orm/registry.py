@@ -1,5 +1,5 @@
 """The model registry: models, their versions and artifacts, the artifact allow-list, stage history,
-production deployments, prediction logs and outcomes (DESIGN.md §3)."""
+production deployments, prediction logs and outcomes (docs/architecture.md, "The domain")."""
 
 from __future__ import annotations
 
@@ -21,8 +21,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from flightdeck.core.clock import utcnow
 from flightdeck.orm.accounts import UserRow
-from flightdeck.orm.base import Base, Versioned, quoted, utcnow
+from flightdeck.orm.base import Base, Versioned, quoted
 from flightdeck.orm.goals import GoalRow
 
 TASKS = ("classification", "regression")

@@ -20,10 +20,12 @@ from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Block, DownloadButton, Node
 
-from flightdeck import audit, auth, demo, registry
-from flightdeck.auth import User, user_view
-from flightdeck.config import PROJECT_ROOT
-from flightdeck.db import Database
+from flightdeck.accounts import audit_trail, sessions
+from flightdeck.core.config import PROJECT_ROOT
+from flightdeck.core.db import Database
+from flightdeck.core.permissions import User, user_view
+from flightdeck.demo import seed, story
+from flightdeck.models import registry
 from flightdeck.orm import UserRow
 from tests.conftest import settings_for
 
@@ -36,7 +38,7 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("demo") / "flightdeck.db"
     db = Database(settings_for(f"sqlite:///{path}", path.parent))
     db.upgrade()
-    demo.seed(db)
+    seed.seed(db)
     db.dispose()
     return path
 
@@ -66,10 +68,10 @@ def app(demo_db: Database) -> Callable[..., AppTest]:
     """`app("bianca")` is the app, run once, with that demo user signed in; `app(None)` is anonymous.
     `app("bianca", password=...)` signs in with another password (after a reset or a change)."""
 
-    def open_as(username: str | None, password: str = demo.DEMO_PASSWORD) -> AppTest:
+    def open_as(username: str | None, password: str = story.DEMO_PASSWORD) -> AppTest:
         at = AppTest.from_file(APP, default_timeout=TIMEOUT)
         if username is not None:
-            at.session_state["fd_token"] = auth.login(demo_db, username, password).token
+            at.session_state["fd_token"] = sessions.login(demo_db, username, password).token
         return at.run()
 
     return open_as
@@ -143,9 +145,9 @@ def only_main_element(at: AppTest) -> Node:
     return children[0]
 
 
-def events(db: Database, *actions: str) -> list[audit.AuditEvent]:
+def events(db: Database, *actions: str) -> list[audit_trail.AuditEvent]:
     """Audit events with these actions, newest first."""
-    return audit.list_events(db, audit.AuditFilter(actions=actions))[0]
+    return audit_trail.list_events(db, audit_trail.AuditFilter(actions=actions))[0]
 
 
 def account(db: Database, username: str) -> User:

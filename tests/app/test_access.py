@@ -9,8 +9,9 @@ from streamlit.testing.v1 import AppTest
 
 from components.navigation import BY_KEY
 from components.text import md
-from flightdeck import audit, goals, users
-from flightdeck.db import Database
+from flightdeck.accounts import audit_trail, users
+from flightdeck.business import goals
+from flightdeck.core.db import Database
 from tests.app.conftest import account, events, labels, only_main_element, page, texts
 
 DEMO_USERS = ["ada", "bianca", "bruno", "fatima", "dana", "kenji", "rita", "victor"]
@@ -81,7 +82,7 @@ def test_a_refused_page_is_recorded_in_the_audit_trail(
         "action": "user.manage" if key == "admin_users" else "audit.view",
         "entity": f"page {key}",
     }
-    assert audit.verify_chain(demo_db).ok
+    assert audit_trail.verify_chain(demo_db).ok
 
 
 @pytest.mark.parametrize("username", DEMO_USERS)

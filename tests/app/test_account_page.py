@@ -3,9 +3,10 @@
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from flightdeck import auth, demo, users
-from flightdeck.db import Database
-from flightdeck.errors import AuthenticationFailed
+from flightdeck.accounts import sessions, users
+from flightdeck.core.db import Database
+from flightdeck.core.errors import AuthenticationFailed
+from flightdeck.demo import story
 from tests.app.conftest import account, click, events, labels, page, plain, texts, widget
 
 NEW_PASSWORD = "a quiet harbour at dawn"
@@ -35,30 +36,30 @@ def test_a_wrong_current_password_is_refused_by_name(app, demo_db: Database) -> 
     assert not at.exception
     assert [plain(e.value) for e in at.error] == ["The current password is not correct."]
     assert not events(demo_db, "user.change_password")
-    assert auth.login(demo_db, "dana", demo.DEMO_PASSWORD).user.username == "dana"
+    assert sessions.login(demo_db, "dana", story.DEMO_PASSWORD).user.username == "dana"
 
 
 def test_two_different_new_passwords_are_refused(app, demo_db: Database) -> None:
     at = change_password(
-        page(app("dana"), "account"), demo.DEMO_PASSWORD, NEW_PASSWORD, "a quiet harbour at dusk"
+        page(app("dana"), "account"), story.DEMO_PASSWORD, NEW_PASSWORD, "a quiet harbour at dusk"
     )
     assert [plain(e.value) for e in at.error] == ["The two new passwords differ."]
     assert not events(demo_db, "user.change_password")
 
 
 def test_a_too_short_new_password_is_refused_with_the_rule(app) -> None:
-    at = change_password(page(app("dana"), "account"), demo.DEMO_PASSWORD, "short")
+    at = change_password(page(app("dana"), "account"), story.DEMO_PASSWORD, "short")
     assert [plain(e.value) for e in at.error] == ["Password must be at least 10 characters long."]
 
 
 def test_a_changed_password_is_the_one_that_signs_in(app, demo_db: Database) -> None:
-    at = change_password(page(app("dana"), "account"), demo.DEMO_PASSWORD, NEW_PASSWORD)
+    at = change_password(page(app("dana"), "account"), story.DEMO_PASSWORD, NEW_PASSWORD)
     assert not at.exception
     assert not at.error
     assert [plain(s.value) for s in at.success] == ["Password changed."]
-    assert auth.login(demo_db, "dana", NEW_PASSWORD).user.username == "dana"
+    assert sessions.login(demo_db, "dana", NEW_PASSWORD).user.username == "dana"
     with pytest.raises(AuthenticationFailed):
-        auth.login(demo_db, "dana", demo.DEMO_PASSWORD)
+        sessions.login(demo_db, "dana", story.DEMO_PASSWORD)
     assert "My account" in texts(at)  # still signed in
 
 

@@ -8,9 +8,10 @@ import pytest
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
-from flightdeck import audit, exports
-from flightdeck.db import Database
-from flightdeck.orm import utcnow
+from flightdeck.accounts import audit_trail
+from flightdeck.core.clock import utcnow
+from flightdeck.core.db import Database
+from flightdeck.tabular import exports
 from tests.app.conftest import account, click, events, page, plain, select_row, sign_in, texts, widget
 
 
@@ -25,7 +26,7 @@ def csv_rows(data: bytes) -> list[dict[str, str]]:
 def test_an_intact_chain_is_verified_with_its_event_count(app, demo_db: Database) -> None:
     at = audit_page(app)
     assert not at.exception
-    count = audit.head_id(demo_db)
+    count = audit_trail.head_id(demo_db)
     assert count > 10  # the demo's history and Ada's sign-in
     assert [plain(s.value) for s in at.success] == [f"Chain verified: all {count:,} events are intact."]
     assert not at.error
@@ -104,9 +105,10 @@ def test_the_csv_export_holds_the_filtered_events(app, demo_db: Database, downlo
     assert button.label == "Download 3 events as CSV"
     rows = csv_rows(download(button))
     assert [r["action"] for r in rows] == ["goal.create"] * 3
-    assert list(rows[0]) == audit.EXPORT_COLUMNS
+    assert list(rows[0]) == audit_trail.EXPORT_COLUMNS
     stored = {
-        e.id: e.hash for e in audit.list_events(demo_db, audit.AuditFilter(actions=("goal.create",)))[0]
+        e.id: e.hash
+        for e in audit_trail.list_events(demo_db, audit_trail.AuditFilter(actions=("goal.create",)))[0]
     }
     assert {int(r["id"]): r["hash"] for r in rows} == stored
 

@@ -5,11 +5,12 @@ from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 from components.text import md
-from flightdeck import auth, demo, users
-from flightdeck.db import Database
-from flightdeck.errors import AuthenticationFailed
+from flightdeck.accounts import sessions, users
+from flightdeck.core.db import Database
+from flightdeck.core.errors import AuthenticationFailed
+from flightdeck.core.roles import Role
+from flightdeck.demo import story
 from flightdeck.orm import AuthSessionRow
-from flightdeck.roles import Role
 from tests.app.conftest import (
     account,
     assert_shown_literally,
@@ -71,7 +72,7 @@ def test_a_new_user_gets_a_temporary_password_shown_once(app, demo_db: Database)
     temporary = code.value
     assert "omar" in at.dataframe[0].value["Username"].tolist()
 
-    signed_in = auth.login(demo_db, "omar", temporary)
+    signed_in = sessions.login(demo_db, "omar", temporary)
     assert signed_in.user.roles == frozenset({Role.BUSINESS_OWNER})
     assert signed_in.user.must_change_password
     assert events(demo_db, "user.create")[0].after["username"] == "omar"
@@ -166,7 +167,7 @@ def test_deactivating_a_user_ends_their_sessions(app, demo_db: Database) -> None
     assert labels(bianca, "text_input") == ["Username", "Password"]
     assert only_demo_logins(bianca)
     with pytest.raises(AuthenticationFailed):
-        auth.login(demo_db, "bianca", demo.DEMO_PASSWORD)
+        sessions.login(demo_db, "bianca", story.DEMO_PASSWORD)
 
 
 def test_an_admin_cannot_deactivate_themselves(app) -> None:
@@ -185,8 +186,8 @@ def test_a_reset_password_is_shown_once_and_replaces_the_old_one(app, demo_db: D
     assert len(temporary) >= 10
 
     with pytest.raises(AuthenticationFailed):
-        auth.login(demo_db, "bruno", demo.DEMO_PASSWORD)
-    assert auth.login(demo_db, "bruno", temporary).user.must_change_password
+        sessions.login(demo_db, "bruno", story.DEMO_PASSWORD)
+    assert sessions.login(demo_db, "bruno", temporary).user.must_change_password
     assert labels(bruno.run(), "text_input") == ["Username", "Password"]  # his old session ended
     assert not at.run().code
 
@@ -194,7 +195,7 @@ def test_a_reset_password_is_shown_once_and_replaces_the_old_one(app, demo_db: D
 def test_a_locked_account_is_shown_and_can_be_unlocked(app, demo_db: Database) -> None:
     for _ in range(5):
         with pytest.raises(AuthenticationFailed):
-            auth.login(demo_db, "rita", "wrong password, again")
+            sessions.login(demo_db, "rita", "wrong password, again")
     at = users_page(app)
     assert status_of(at, "rita") == "Locked"
     at = select_user(at, "rita")
@@ -203,7 +204,7 @@ def test_a_locked_account_is_shown_and_can_be_unlocked(app, demo_db: Database) -
     assert "Rita Novak can sign in again." in [plain(s.value) for s in at.success]
     assert status_of(at, "rita") == "Active"
     assert "Unlock" not in labels(at, "button")
-    assert auth.login(demo_db, "rita", demo.DEMO_PASSWORD).user.username == "rita"
+    assert sessions.login(demo_db, "rita", story.DEMO_PASSWORD).user.username == "rita"
 
 
 def test_an_unlocked_account_offers_no_unlock(app) -> None:

@@ -6,9 +6,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from components.text import md
-from flightdeck import goals
-from flightdeck.db import Database
-from flightdeck.goals import GoalStatus
+from flightdeck.business import goals
+from flightdeck.business.goals import GoalStatus
+from flightdeck.core.db import Database
 from tests.app.conftest import (
     account,
     assert_shown_literally,

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from flightdeck.db import Database
+from flightdeck.core.db import Database
 from tests.app.conftest import model_page, page, plain, texts
 
 DEMO_USERS = ["ada", "bianca", "bruno", "fatima", "dana", "kenji", "rita", "victor"]

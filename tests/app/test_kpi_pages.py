@@ -6,9 +6,11 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from flightdeck import alerts, context, kpis, sources
-from flightdeck.db import Database
-from flightdeck.monitoring import MAX_POINTS
+from flightdeck.alerts import inbox
+from flightdeck.business import dictionary, hierarchies
+from flightdeck.core.db import Database
+from flightdeck.kpis import definitions, sources
+from flightdeck.kpis.series_reader import MAX_POINTS
 from tests.app.conftest import click, events, labels, only_main_element, page, select_row, texts, widget
 
 DEMO_USERS = ["ada", "bianca", "bruno", "fatima", "dana", "kenji", "rita", "victor"]
@@ -135,13 +137,13 @@ def test_an_owner_defines_a_kpi_on_her_goal(app, demo_db: Database) -> None:
     at = click(at, "Create KPI")
     assert not at.exception
     assert "KPI “Coupon usage” created." in texts(at)
-    created = kpis.get_kpi_by_key(demo_db, "coupon_usage")
+    created = definitions.get_kpi_by_key(demo_db, "coupon_usage")
     assert (created.owner_name, created.goal_title) == ("Bianca Romero", "Reduce loyalty-member churn")
     assert "Coupon usage" in at.dataframe[0].value["KPI"].str.strip().tolist()
 
 
 def test_a_bad_kpi_is_explained_field_by_field_and_not_created(app, demo_db: Database) -> None:
-    before = len(kpis.list_kpis(demo_db))
+    before = len(definitions.list_kpis(demo_db))
     at = page(app("bianca"), "kpis")
     widget(at.tabs[1], "text_input", "Key").set_value("Coupon Usage")
     at = click(at, "Create KPI")
@@ -149,13 +151,13 @@ def test_a_bad_kpi_is_explained_field_by_field_and_not_created(app, demo_db: Dat
     assert "Key must be snake_case" in shown
     assert "Name is required." in shown
     assert "Unit is required" in shown
-    assert len(kpis.list_kpis(demo_db)) == before
+    assert len(definitions.list_kpis(demo_db)) == before
 
 
 def test_the_tree_table_opens_a_kpi_and_its_owner_edits_it(app, demo_db: Database) -> None:
     at = page(app("bruno"), "kpis")
     assert widget(at, "selectbox", "Goal").value == next(
-        k.goal_id for k in kpis.list_kpis(demo_db) if k.key == "fresh_waste_rate"
+        k.goal_id for k in definitions.list_kpis(demo_db) if k.key == "fresh_waste_rate"
     )
     table = at.dataframe[0].value
     assert table["KPI"].tolist()[0] == "Fresh waste rate"
@@ -168,7 +170,7 @@ def test_the_tree_table_opens_a_kpi_and_its_owner_edits_it(app, demo_db: Databas
     widget(form, "number_input", "Target value").set_value(4.1)
     at = click(at, "Save changes")
     assert "saved" in texts(at)
-    assert kpis.get_kpi_by_key(demo_db, "fresh_waste_rate").target_value == 4.1
+    assert definitions.get_kpi_by_key(demo_db, "fresh_waste_rate").target_value == 4.1
 
 
 def test_readers_see_the_trees_but_no_forms(app) -> None:
@@ -195,7 +197,7 @@ def test_the_dictionary_is_searchable_and_an_owner_adds_a_field(app, demo_db: Da
     widget(adding, "text_area", "Allowed codes").set_value("G=Gold\nS=Silver")
     at = click(at, "Add field")
     assert "Field loyalty_tier added." in texts(at)
-    field = context.get_field_by_key(demo_db, "loyalty_tier")
+    field = dictionary.get_field_by_key(demo_db, "loyalty_tier")
     assert [c.code for c in field.allowed_codes] == ["G", "S"]
 
 
@@ -207,11 +209,11 @@ def test_personal_data_without_a_lawful_basis_is_refused_in_the_form(app, demo_d
     widget(adding, "checkbox", "Personal data").check()
     at = click(at, "Add field")
     assert "Personal data needs its lawful basis (GDPR Art. 6)." in texts(at)
-    assert "email" not in [f.key for f in context.list_fields(demo_db)]
+    assert "email" not in [f.key for f in dictionary.list_fields(demo_db)]
 
 
 def test_a_hierarchy_owner_moves_a_store(app, demo_db: Database) -> None:
-    region_store = next(h for h in context.list_hierarchies(demo_db) if h.key == "region_store")
+    region_store = next(h for h in hierarchies.list_hierarchies(demo_db) if h.key == "region_store")
     at = page(app("bruno"), "context")
     at = widget(at, "selectbox", "Hierarchy").set_value(region_store.id).run()
     nodes = at.dataframe[1].value
@@ -222,7 +224,7 @@ def test_a_hierarchy_owner_moves_a_store(app, demo_db: Database) -> None:
     widget(editing, "selectbox", "Parent").set_value("S")
     at = click(at, "Save node")
     assert "Node N106 saved." in texts(at)
-    assert context.get_hierarchy(demo_db, region_store.id).node("N106").parent_code == "S"
+    assert hierarchies.get_hierarchy(demo_db, region_store.id).node("N106").parent_code == "S"
 
 
 def test_readers_get_no_context_forms(app) -> None:
@@ -258,7 +260,7 @@ def test_a_query_that_writes_is_refused_in_the_form(app, demo_db: Database) -> N
     )
     at = click(at, "Save query")
     assert "sources are read-only" in texts(at)
-    received = kpis.get_kpi_by_key(demo_db, "invoices_received")
+    received = definitions.get_kpi_by_key(demo_db, "invoices_received")
     assert sources.get_query(demo_db, received.id).query.startswith("SELECT")
 
 
@@ -289,7 +291,7 @@ def test_the_invoice_owner_acknowledges_her_alerts(app, demo_db: Database) -> No
     at = at.run()
     at = click(at, "Acknowledge 2 alert(s)")
     assert "2 alert(s) acknowledged." in texts(at)
-    assert {a.state for a in alerts.list_alerts(demo_db) if a.entity_type == "kpi"} == {"acknowledged"}
+    assert {a.state for a in inbox.list_alerts(demo_db) if a.entity_type == "kpi"} == {"acknowledged"}
     assert len(events(demo_db, "alert.acknowledge")) == 2
 
 
@@ -303,7 +305,7 @@ def test_others_see_all_alerts_but_cannot_acknowledge_them(app, demo_db: Databas
     assert "Automate supplier invoice processing" in set(every["Goal"])
     victor = select_row(victor, "alerts_table", 0)
     assert "Acknowledge" not in [b.label for b in victor.button]
-    assert {a.state for a in alerts.list_alerts(demo_db)} == {"open"}
+    assert {a.state for a in inbox.list_alerts(demo_db)} == {"open"}
 
 
 def test_admins_see_where_webhook_deliveries_stand(app) -> None:

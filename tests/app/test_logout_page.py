@@ -3,8 +3,8 @@
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from flightdeck import auth
-from flightdeck.db import Database
+from flightdeck.accounts import sessions
+from flightdeck.core.db import Database
 from flightdeck.orm import AuthSessionRow
 from tests.app.conftest import (
     APP,
@@ -29,13 +29,13 @@ def sessions_of(db: Database, username: str) -> list[AuthSessionRow]:
 def test_signing_out_revokes_the_session_and_shows_the_sign_in_form(app, demo_db: Database) -> None:
     at = app("fatima")
     token = at.session_state["fd_token"]
-    assert auth.resolve_session(demo_db, token).user is not None
+    assert sessions.resolve_session(demo_db, token).user is not None
 
     at = page(at, "logout")
     assert not at.exception
     [stored] = sessions_of(demo_db, "fatima")
     assert stored.revoked_at is not None
-    assert auth.resolve_session(demo_db, token).user is None
+    assert sessions.resolve_session(demo_db, token).user is None
     assert "fd_token" not in at.session_state
     assert "You are signed out." in [plain(s.value) for s in at.success]
     assert labels(at, "text_input") == ["Username", "Password"]

@@ -4,8 +4,11 @@ and the actions a data scientist, reviewer, business owner and admin take there.
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from flightdeck import artifacts, audit, context, readiness, registry
-from flightdeck.db import Database
+from flightdeck.accounts import audit_trail
+from flightdeck.business import dictionary
+from flightdeck.core.db import Database
+from flightdeck.models import artifacts, lifecycle, records, registry, versioning
+from flightdeck.readiness import gate
 from tests.app.conftest import (
     account,
     assert_shown_literally,
@@ -100,7 +103,7 @@ def test_a_reviewer_sees_the_queue_and_an_author_is_told_another_must_decide(app
     rita = page(app("rita"), "models")
     assert "Waiting for review: 1" in texts(rita)
     invoice = registry.list_versions(demo_db, model_id(demo_db, "invoice_auto_match"))[0]
-    registry.request_review(demo_db, account(demo_db, "kenji"), invoice.id)
+    lifecycle.request_review(demo_db, account(demo_db, "kenji"), invoice.id)
     kenji = open_model(app, demo_db, "kenji", "invoice_auto_match")
     assert "You are an author of this model, so another reviewer must decide on it (four eyes)." in texts(
         kenji
@@ -126,18 +129,18 @@ def test_kenji_approves_danas_v2_with_a_rationale(app, demo_db: Database) -> Non
 def test_an_author_promotes_an_approved_version_and_the_old_one_retires(app, demo_db: Database) -> None:
     churn = model_id(demo_db, "member_churn")
     v2 = registry.version_by_number(demo_db, churn, 2)
-    registry.approve(demo_db, account(demo_db, "rita"), v2.id, "Approved in the May committee.")
+    lifecycle.approve(demo_db, account(demo_db, "rita"), v2.id, "Approved in the May committee.")
     at = open_model(app, demo_db, "dana", version=2)
     at = click(at, "Promote to production (retires v1)")
     assert "not Production-ready" in texts(at)  # the readiness gate
     assert registry.get_model(demo_db, churn).production_number == 1
-    readiness.record_override(demo_db, account(demo_db, "rita"), v2.id, "Early retrain; v1 is overdue.")
+    gate.record_override(demo_db, account(demo_db, "rita"), v2.id, "Early retrain; v1 is overdue.")
     widget(at, "text_input", "Scope").set_value("All regions")
     at = click(at, "Promote to production (retires v1)")
     assert not at.exception
     assert registry.get_model(demo_db, churn).production_number == 2
     assert registry.version_by_number(demo_db, churn, 1).stage == "retired"
-    history = registry.production_history(demo_db, churn)
+    history = lifecycle.production_history(demo_db, churn)
     assert [(d.version_number, d.scope) for d in history][-1] == (2, "All regions")
 
 
@@ -166,9 +169,9 @@ def test_the_goal_owner_states_the_value_of_errors_and_sees_the_best_threshold(
 def test_unmapped_and_personal_features_are_shown_plainly(app, demo_db: Database) -> None:
     at = open_model(app, demo_db, "kenji", "invoice_auto_match")
     assert "Not mapped to a confirmed business field:" in texts(at)
-    fields = {f.key: f.id for f in context.list_fields(demo_db)}
+    fields = {f.key: f.id for f in dictionary.list_fields(demo_db)}
     version = registry.list_versions(demo_db, model_id(demo_db, "invoice_auto_match"))[0]
-    registry.confirm_features(
+    versioning.confirm_features(
         demo_db,
         account(demo_db, "kenji"),
         version.id,
@@ -212,7 +215,7 @@ def test_the_model_card_downloads_as_markdown_and_html_with_text_escaped(
         account(demo_db, "dana"),
         churn.id,
         churn.version,
-        registry.ModelDraft(churn.key, "Churn <script>alert(1)</script>", churn.goal_id, churn.task),
+        records.ModelDraft(churn.key, "Churn <script>alert(1)</script>", churn.goal_id, churn.task),
     )
     at = app("victor")
     at.query_params.update({"model": str(churn.id), "version": "1"})
@@ -269,7 +272,7 @@ def test_the_forecast_inputs_are_ranked_by_drift_with_temperature_first(app, dem
     at = page(at, "predictions")
     assert widget(at, "selectbox", "Feature").value == "temperature_c"
     assert not [t.label for t in at.tabs if t.label.startswith("Upload")]
-    assert audit.verify_chain(demo_db).ok
+    assert audit_trail.verify_chain(demo_db).ok
 
 
 def test_the_version_list_shows_stage_metric_and_who_did_what(app, demo_db: Database) -> None:

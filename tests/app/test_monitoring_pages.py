@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from flightdeck import registry
-from flightdeck.db import Database
+from flightdeck.core.db import Database
+from flightdeck.models import registry
 from tests.app.conftest import model_page, page, plain, select_row, texts
 
 DEMO_USERS = ["ada", "bianca", "dana", "rita", "victor"]

@@ -6,13 +6,14 @@ from collections.abc import Callable
 
 from streamlit.testing.v1 import AppTest
 
-from flightdeck import readiness, registry
-from flightdeck.db import Database
+from flightdeck.core.db import Database
+from flightdeck.models import lifecycle
+from flightdeck.readiness import portfolio, snapshots
 from tests.app.conftest import account, events, labels, page, texts, widget
 
 
 def version_ids(db: Database) -> dict[str, int]:
-    return {f"{r.model} v{r.number}": r.version_id for r in readiness.portfolio(db)}
+    return {f"{r.model} v{r.number}": r.version_id for r in portfolio.portfolio(db)}
 
 
 def readiness_page(at: AppTest, version_id: int) -> AppTest:
@@ -56,14 +57,14 @@ def test_a_reviewer_attests_a_check_and_the_score_and_next_steps_move(
     app: Callable[..., AppTest], demo_db: Database
 ) -> None:
     version_id = version_ids(demo_db)["Fresh demand forecast v1"]
-    before = readiness.current(demo_db, version_id)
+    before = snapshots.current(demo_db, version_id)
     assert before.statuses["code_reviewed"] == "fail"
     at = readiness_page(app("rita"), version_id)
     widget(at, "selectbox", "Check").set_value("code_reviewed")
     widget(at, "text_area", "What you checked").set_value("Read the feature code and training script.")
     at = widget(at, "button", "Attest").click().run()
     assert not at.exception
-    after = readiness.current(demo_db, version_id)
+    after = snapshots.current(demo_db, version_id)
     assert after.statuses["code_reviewed"] == "pass"
     assert after.score.dimensions["maintainability"] > before.score.dimensions["maintainability"]
     assert "code_reviewed" not in [s.check.id for s in after.next_steps]
@@ -73,7 +74,7 @@ def test_a_reviewer_attests_a_check_and_the_score_and_next_steps_move(
 
 def test_the_model_page_shows_the_versions_readiness(app: Callable[..., AppTest], demo_db: Database) -> None:
     churn = next(
-        r for r in readiness.portfolio(demo_db) if r.model == "Member churn propensity" and r.number == 1
+        r for r in portfolio.portfolio(demo_db) if r.model == "Member churn propensity" and r.number == 1
     )
     at = app("victor")
     at.query_params["model"] = str(churn.model_id)
@@ -87,7 +88,7 @@ def test_a_reviewer_records_the_gate_override_with_a_reason(
     app: Callable[..., AppTest], demo_db: Database
 ) -> None:
     version_id = version_ids(demo_db)["Member churn propensity v2"]
-    registry.approve(demo_db, account(demo_db, "rita"), version_id, "Better ranking at the top.")
+    lifecycle.approve(demo_db, account(demo_db, "rita"), version_id, "Better ranking at the top.")
     at = readiness_page(app("dana"), version_id)  # an author: sees the gate, may not override
     assert "promotion to production needs a reviewer's override" in texts(at)
     assert "Record override" not in labels(at, "button")

@@ -5,16 +5,18 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from flightdeck import auth, demo
-from flightdeck.db import Database
-from flightdeck.errors import AuthenticationFailed
-from flightdeck.orm import AuthSessionRow, utcnow
+from flightdeck.accounts import sessions
+from flightdeck.core.clock import utcnow
+from flightdeck.core.db import Database
+from flightdeck.core.errors import AuthenticationFailed
+from flightdeck.demo import story
+from flightdeck.orm import AuthSessionRow
 from tests.app.conftest import account, events, labels, only_demo_logins, page, plain, sign_in, texts
 
 
 @pytest.mark.parametrize(
     ("username", "password"),
-    [("bianca", "not her password"), ("nobody", demo.DEMO_PASSWORD), ("", "")],
+    [("bianca", "not her password"), ("nobody", story.DEMO_PASSWORD), ("", "")],
     ids=["wrong password", "unknown user", "blank"],
 )
 def test_a_failed_sign_in_shows_the_same_generic_error(app, username: str, password: str) -> None:
@@ -27,11 +29,11 @@ def test_a_failed_sign_in_shows_the_same_generic_error(app, username: str, passw
 
 
 def test_a_correct_password_signs_in_and_opens_home(app, demo_db: Database) -> None:
-    at = sign_in(app(None), "Bianca ", demo.DEMO_PASSWORD)  # usernames are trimmed and case-blind
+    at = sign_in(app(None), "Bianca ", story.DEMO_PASSWORD)  # usernames are trimmed and case-blind
     assert not at.exception
     assert not at.error
     token = at.session_state["fd_token"]
-    assert auth.resolve_session(demo_db, token).user == account(demo_db, "bianca")
+    assert sessions.resolve_session(demo_db, token).user == account(demo_db, "bianca")
     assert "Workspace overview" in texts(at)
     assert "Password" not in labels(at, "text_input")
 
@@ -39,7 +41,7 @@ def test_a_correct_password_signs_in_and_opens_home(app, demo_db: Database) -> N
 def test_signing_in_on_a_deep_link_opens_that_page(app) -> None:
     at = page(app(None), "goals")
     assert "Sign in to open Goals." in texts(at)
-    at = sign_in(at, "bruno", demo.DEMO_PASSWORD)
+    at = sign_in(at, "bruno", story.DEMO_PASSWORD)
     assert not at.exception
     assert at.title[0].value == "Goals"
     assert "Cut fresh-produce waste" in at.dataframe[0].value["Goal"].tolist()
@@ -50,7 +52,7 @@ def test_five_failures_lock_the_account_even_against_the_right_password(app, dem
     for _ in range(5):
         at = sign_in(at, "bruno", "guess again please")
         assert [plain(e.value) for e in at.error] == ["Invalid username or password."]
-    at = sign_in(at, "bruno", demo.DEMO_PASSWORD)
+    at = sign_in(at, "bruno", story.DEMO_PASSWORD)
     assert not at.exception
     [refusal] = at.error
     assert "locked" in refusal.value
@@ -58,14 +60,14 @@ def test_five_failures_lock_the_account_even_against_the_right_password(app, dem
     assert "fd_token" not in at.session_state
     assert len(events(demo_db, "auth.locked")) == 1
     with pytest.raises(AuthenticationFailed, match="locked"):
-        auth.login(demo_db, "bruno", demo.DEMO_PASSWORD)
+        sessions.login(demo_db, "bruno", story.DEMO_PASSWORD)
 
 
 def test_four_failures_do_not_lock(app) -> None:
     at = app(None)
     for _ in range(4):
         at = sign_in(at, "bruno", "guess again please")
-    at = sign_in(at, "bruno", demo.DEMO_PASSWORD)
+    at = sign_in(at, "bruno", story.DEMO_PASSWORD)
     assert not at.error
     assert "Workspace overview" in texts(at)
 

@@ -2,7 +2,7 @@
 
 from streamlit.testing.v1 import AppTest
 
-from flightdeck.db import Database
+from flightdeck.core.db import Database
 from tests.app.conftest import APP, TIMEOUT, events, texts
 
 

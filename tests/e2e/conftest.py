@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from flightdeck import kpis
-from flightdeck.config import PROJECT_ROOT
-from flightdeck.db import Database
-from flightdeck.demo import DEMO_PASSWORD
+from flightdeck.core.config import PROJECT_ROOT
+from flightdeck.core.db import Database
+from flightdeck.demo.story import DEMO_PASSWORD
+from flightdeck.kpis import definitions
 from tests.conftest import IN_CI, settings_for
 from tests.support.server import streamlit_app
 
@@ -68,7 +68,7 @@ class App:
     def observations(self, key: str) -> int:
         db = Database(settings_for(self.database_url, self.data_dir))
         try:
-            return kpis.observation_count(db, kpis.get_kpi_by_key(db, key).id)
+            return definitions.observation_count(db, definitions.get_kpi_by_key(db, key).id)
         finally:
             db.dispose()
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from flightdeck.demo_kpis import SAMPLES
+from flightdeck.demo.samples import SAMPLES
 from tests.e2e.conftest import App, own_app, settle, sign_in
 
 

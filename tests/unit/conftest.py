@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from flightdeck.db import Database
-from flightdeck.roles import Role
+from flightdeck.core.db import Database
+from flightdeck.core.roles import Role
 from tests.conftest import settings_for
 from tests.factories import add_user
 

@@ -10,12 +10,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from sqlalchemy import select, update
 
-from flightdeck import alerts, audit, kpis, monitoring
-from flightdeck.alerts import PostResult
-from flightdeck.db import Database
-from flightdeck.errors import PermissionDenied
-from flightdeck.kpis import KpiDraft
-from flightdeck.orm import AlertDeliveryAttemptRow, AlertDeliveryRow, AlertRow, utcnow
+from flightdeck.accounts import audit_trail
+from flightdeck.alerts import inbox
+from flightdeck.alerts import webhook as outbox
+from flightdeck.alerts.webhook import PostResult
+from flightdeck.core.clock import utcnow
+from flightdeck.core.db import Database
+from flightdeck.core.errors import PermissionDenied
+from flightdeck.kpis import definitions, kpi_alerts
+from flightdeck.kpis.entities import KpiDraft
+from flightdeck.orm import AlertDeliveryAttemptRow, AlertDeliveryRow, AlertRow
 from tests.kpi_factories import Workspace, csv_file, days, load, make_kpi, workspace
 
 JAN = date(2025, 1, 1)
@@ -27,11 +31,13 @@ def month_of(value: float, start: date = JAN, segment: str = "N1") -> bytes:
 
 
 def raised(db: Database) -> list[str]:
-    return [e.action for e in audit.list_events(db, audit.AuditFilter(actions=("alert.raise",)))[0]]
+    return [
+        e.action for e in audit_trail.list_events(db, audit_trail.AuditFilter(actions=("alert.raise",)))[0]
+    ]
 
 
-def open_alerts(db: Database) -> list[alerts.Alert]:
-    return alerts.list_alerts(db, states=("open", "acknowledged"))
+def open_alerts(db: Database) -> list[inbox.Alert]:
+    return inbox.list_alerts(db, states=("open", "acknowledged"))
 
 
 @pytest.fixture
@@ -55,7 +61,7 @@ def test_a_kpi_past_its_threshold_raises_one_alert_however_often_it_is_checked(
     assert load(db, ws.owner, kpi, month_of(3.6, segment="N2"), "more.csv").alerts == ()
     for _ in range(3):
         with db.transaction() as session:
-            assert monitoring.evaluate_alerts(session, [kpi.id]) == []
+            assert kpi_alerts.evaluate_alerts(session, [kpi.id]) == []
     assert [a.id for a in open_alerts(db)] == [alert.id]
     assert raised(db) == ["alert.raise"]
 
@@ -67,7 +73,7 @@ def test_an_alert_clears_when_the_kpi_recovers_and_a_relapse_raises_a_new_one(
     load(db, ws.owner, kpi, month_of(3.5))
     load(db, ws.owner, kpi, month_of(2.0, JAN + timedelta(days=28)), "february.csv")
     assert open_alerts(db) == []
-    [cleared] = alerts.list_alerts(db, states=("cleared",))
+    [cleared] = inbox.list_alerts(db, states=("cleared",))
     assert cleared.cleared_at is not None
     load(db, ws.owner, kpi, month_of(3.2, JAN + timedelta(days=56)), "march.csv")
     [again] = open_alerts(db)
@@ -81,7 +87,7 @@ def test_a_worse_severity_escalates_the_same_alert_and_needs_acknowledging_again
     kpi = make_kpi(db, ws, **THRESHOLDS)
     load(db, ws.owner, kpi, month_of(3.5))
     [alert] = open_alerts(db)
-    alerts.acknowledge(db, ws.owner, alert.id)
+    inbox.acknowledge(db, ws.owner, alert.id)
     load(db, ws.owner, kpi, month_of(4.5, JAN + timedelta(days=28)), "worse.csv")
     [escalated] = open_alerts(db)
     assert (escalated.id, escalated.severity, escalated.state) == (alert.id, "critical", "open")
@@ -110,8 +116,8 @@ def test_trajectory_alerts_are_their_own_condition(db: Database, ws: Workspace) 
 def test_editing_a_threshold_re_checks_the_alerts_at_once(db: Database, ws: Workspace) -> None:
     kpi = make_kpi(db, ws, **THRESHOLDS)
     load(db, ws.owner, kpi, month_of(3.5))
-    kpi = kpis.get_kpi(db, kpi.id)
-    kpis.update_kpi(
+    kpi = definitions.get_kpi(db, kpi.id)
+    definitions.update_kpi(
         db, ws.owner, kpi.id, kpi.version, KpiDraft.of(kpi, warning_threshold=3.8, critical_threshold=4.5)
     )
     assert open_alerts(db) == []
@@ -123,22 +129,23 @@ def test_the_goals_owner_or_an_admin_acknowledges_others_may_not(db: Database, w
     [alert] = open_alerts(db)
     for someone in (ws.other_owner, ws.viewer, ws.scientist):
         with pytest.raises(PermissionDenied):
-            alerts.acknowledge(db, someone, alert.id)
-    done = alerts.acknowledge(db, ws.owner, alert.id)
+            inbox.acknowledge(db, someone, alert.id)
+    done = inbox.acknowledge(db, ws.owner, alert.id)
     assert (done.state, done.acknowledged_by_name) == ("acknowledged", "Bianca")
-    assert alerts.acknowledge(db, ws.admin, alert.id).acknowledged_by_name == "Bianca"  # already done
+    assert inbox.acknowledge(db, ws.admin, alert.id).acknowledged_by_name == "Bianca"  # already done
     assert [
-        e.action for e in audit.list_events(db, audit.AuditFilter(actions=("alert.acknowledge",)))[0]
+        e.action
+        for e in audit_trail.list_events(db, audit_trail.AuditFilter(actions=("alert.acknowledge",)))[0]
     ] == ["alert.acknowledge"]
 
 
 def test_the_inbox_holds_the_alerts_of_my_goals(db: Database, ws: Workspace) -> None:
     kpi = make_kpi(db, ws, **THRESHOLDS)
     load(db, ws.owner, kpi, month_of(3.5))
-    assert len(alerts.list_alerts(db, owner_id=ws.owner.id)) == 1
-    assert alerts.list_alerts(db, owner_id=ws.other_owner.id) == []
-    assert alerts.count_open(db, ws.owner.id) == 1
-    assert alerts.list_alerts(db, owner_id=ws.owner.id, states=()) == []
+    assert len(inbox.list_alerts(db, owner_id=ws.owner.id)) == 1
+    assert inbox.list_alerts(db, owner_id=ws.other_owner.id) == []
+    assert inbox.count_open(db, ws.owner.id) == 1
+    assert inbox.list_alerts(db, owner_id=ws.owner.id, states=()) == []
 
 
 def test_the_same_condition_cannot_be_open_twice_even_by_a_direct_insert(db: Database, ws: Workspace) -> None:
@@ -187,8 +194,8 @@ class Webhook:
 @pytest.fixture
 def webhook(monkeypatch: pytest.MonkeyPatch) -> Iterator[Webhook]:
     hook = Webhook([500, 503])
-    monkeypatch.setenv(alerts.WEBHOOK_ENV, hook.url)
-    monkeypatch.setattr(alerts, "dispatch", lambda db, post=None: None)  # deliver explicitly here
+    monkeypatch.setenv(outbox.WEBHOOK_ENV, hook.url)
+    monkeypatch.setattr(outbox, "dispatch", lambda db, post=None: None)  # deliver explicitly here
     yield hook
     hook.server.shutdown()
 
@@ -205,7 +212,7 @@ def test_a_failing_webhook_is_retried_with_backoff_and_every_attempt_is_logged(
     kpi = make_kpi(db, ws, **THRESHOLDS)
     load(db, ws.owner, kpi, month_of(3.5))
     pauses: list[float] = []
-    report = alerts.deliver_pending(db, sleep=pauses.append)
+    report = outbox.deliver_pending(db, sleep=pauses.append)
     assert (report.delivered, report.failed, report.still_pending) == (1, 0, 0)
     assert pauses == [0.5, 1.0]
     assert attempts(db) == [(False, 500), (False, 503), (True, 200)]
@@ -214,7 +221,7 @@ def test_a_failing_webhook_is_retried_with_backoff_and_every_attempt_is_logged(
     assert body["alert"]["kind"] == "kpi_threshold"
     assert body["alert"]["severity"] == "warning"
     assert body["alert"]["subject"] == {"type": "kpi", "id": kpi.id}
-    assert alerts.deliver_pending(db, sleep=pauses.append).delivered == 0  # nothing is sent twice
+    assert outbox.deliver_pending(db, sleep=pauses.append).delivered == 0  # nothing is sent twice
 
 
 def test_an_unreachable_webhook_loses_nothing_and_delivers_later(
@@ -222,7 +229,7 @@ def test_an_unreachable_webhook_loses_nothing_and_delivers_later(
 ) -> None:
     kpi = make_kpi(db, ws, **THRESHOLDS)
     load(db, ws.owner, kpi, month_of(3.5))
-    down = alerts.deliver_pending(
+    down = outbox.deliver_pending(
         db, post=lambda url, body: PostResult(False, None, "connection refused"), sleep=lambda _s: None
     )
     assert (down.delivered, down.failed, down.still_pending) == (0, 1, 1)
@@ -231,12 +238,25 @@ def test_an_unreachable_webhook_loses_nothing_and_delivers_later(
         delivery = session.scalars(select(AlertDeliveryRow)).one()
     assert (delivery.status, delivery.attempts, delivery.last_error) == ("pending", 3, "connection refused")
     assert delivery.next_attempt_at > utcnow()
-    assert alerts.deliver_pending(db, sleep=lambda _s: None).delivered == 0  # not due yet
+    assert outbox.deliver_pending(db, sleep=lambda _s: None).delivered == 0  # not due yet
     with db.transaction() as session:
         session.execute(update(AlertDeliveryRow).values(next_attempt_at=utcnow() - timedelta(seconds=1)))
     webhook.statuses.clear()
-    assert alerts.deliver_pending(db, sleep=lambda _s: None).delivered == 1
-    assert alerts.delivery_state(db).pending == 0
+    assert outbox.deliver_pending(db, sleep=lambda _s: None).delivered == 1
+    assert outbox.delivery_state(db).pending == 0
+
+
+def test_an_alert_raised_by_editing_a_kpi_is_announced_like_one_raised_by_a_load(
+    db: Database, ws: Workspace, webhook: Webhook
+) -> None:
+    webhook.statuses.clear()
+    kpi = make_kpi(db, ws)
+    load(db, ws.owner, kpi, month_of(3.5))
+    kpi = definitions.get_kpi(db, kpi.id)
+    definitions.update_kpi(db, ws.owner, kpi.id, kpi.version, KpiDraft.of(kpi, **THRESHOLDS))
+    assert [a.kind for a in open_alerts(db)] == ["kpi_threshold"]
+    assert outbox.deliver_pending(db, sleep=lambda _s: None).delivered == 1
+    assert [(b["event"], b["alert"]["kind"]) for b in webhook.bodies] == [("raised", "kpi_threshold")]
 
 
 def test_a_recovery_is_announced_too(db: Database, ws: Workspace, webhook: Webhook) -> None:
@@ -244,14 +264,14 @@ def test_a_recovery_is_announced_too(db: Database, ws: Workspace, webhook: Webho
     kpi = make_kpi(db, ws, **THRESHOLDS)
     load(db, ws.owner, kpi, month_of(3.5))
     load(db, ws.owner, kpi, month_of(2.0, JAN + timedelta(days=28)), "february.csv")
-    alerts.deliver_pending(db, sleep=lambda _s: None)
+    outbox.deliver_pending(db, sleep=lambda _s: None)
     assert [b["event"] for b in webhook.bodies] == ["raised", "cleared"]
 
 
 def test_a_slow_webhook_never_holds_up_a_load(
     db: Database, ws: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(alerts.WEBHOOK_ENV, "http://127.0.0.1:9/hook")
+    monkeypatch.setenv(outbox.WEBHOOK_ENV, "http://127.0.0.1:9/hook")
     released = threading.Event()
     started = threading.Event()
 
@@ -260,15 +280,15 @@ def test_a_slow_webhook_never_holds_up_a_load(
         released.wait(30)
         return PostResult(True, 200, "")
 
-    monkeypatch.setattr(alerts, "post_json", stuck)
+    monkeypatch.setattr(outbox, "post_json", stuck)
     kpi = make_kpi(db, ws, **THRESHOLDS)
     result = load(db, ws.owner, kpi, month_of(3.5))  # returns although the webhook is stuck
     assert result.new == 28
     assert started.wait(10)
     assert not released.is_set()
     assert len(open_alerts(db)) == 1
-    assert alerts.delivery_state(db).pending == 1
+    assert outbox.delivery_state(db).pending == 1
     released.set()
     for worker in [t for t in threading.enumerate() if t.name == "flightdeck-alert-webhook"]:
         worker.join(10)
-    assert alerts.delivery_state(db).delivered == 1
+    assert outbox.delivery_state(db).delivered == 1

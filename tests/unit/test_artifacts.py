@@ -13,11 +13,12 @@ import skops.io as sio
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sqlalchemy import update
 
-from flightdeck import artifacts, audit, registry
-from flightdeck.db import Database
-from flightdeck.errors import InvalidInput, PermissionDenied
+from flightdeck.accounts import audit_trail
+from flightdeck.core.db import Database
+from flightdeck.core.errors import InvalidInput, PermissionDenied
+from flightdeck.core.roles import Role
+from flightdeck.models import artifacts, registry, versioning
 from flightdeck.orm import ArtifactRow
-from flightdeck.roles import Role
 from tests.factories import add_model, add_user, add_version, churn_frame, csv_bytes, fitted_classifier
 
 CUSTOM = f"{__name__}.AlwaysHalf"
@@ -44,11 +45,11 @@ class CreatesAFile:
         return open, (str(self.path), "w")
 
 
-def upload(data: bytes, name: str = "model.skops") -> registry.VersionUpload:
+def upload(data: bytes, name: str = "model.skops") -> versioning.VersionUpload:
     frame = churn_frame(200)
-    return registry.VersionUpload(
-        artifact=registry.Upload(name, data),
-        holdout=registry.Upload("h.csv", csv_bytes(frame)),
+    return versioning.VersionUpload(
+        artifact=versioning.Upload(name, data),
+        holdout=versioning.Upload("h.csv", csv_bytes(frame)),
         target="churned",
     )
 
@@ -76,7 +77,7 @@ def test_a_pickle_that_would_create_a_file_is_refused_and_the_file_never_appears
         data = buffer.getvalue()
     model = add_model(db, people["ds"], people["bo"])
     with pytest.raises(InvalidInput) as refused:
-        registry.create_version(db, people["ds"], model.id, upload(data, "model.joblib"), latency=False)
+        versioning.create_version(db, people["ds"], model.id, upload(data, "model.joblib"), latency=False)
     message = str(refused.value)
     assert "pickle or joblib" in message
     assert "skops.io.dump(model, 'model.skops')" in message
@@ -104,7 +105,7 @@ def test_a_custom_class_is_refused_by_name_until_an_admin_allows_it(db: Database
     data = sio.dumps(AlwaysHalf().fit(None, np.array([0, 1])))
     model = add_model(db, people["ds"], people["bo"])
     with pytest.raises(InvalidInput) as refused:
-        registry.create_version(db, people["ds"], model.id, upload(data), latency=False)
+        versioning.create_version(db, people["ds"], model.id, upload(data), latency=False)
     assert CUSTOM in str(refused.value)
     assert "not trusted" in str(refused.value)
 
@@ -113,11 +114,11 @@ def test_a_custom_class_is_refused_by_name_until_an_admin_allows_it(db: Database
     allowed = artifacts.add_trusted_type(
         db, people["admin"], CUSTOM, "Reviewed: returns 0.5, no side effects."
     )
-    version = registry.create_version(db, people["ds"], model.id, upload(data), latency=False)
+    version = versioning.create_version(db, people["ds"], model.id, upload(data), latency=False)
     assert version.estimator == "AlwaysHalf"
     assert version.evaluation["metrics"]["roc_auc"] == pytest.approx(0.5)
     assert isinstance(registry.load_estimator(db, version.id), AlwaysHalf)
-    [event] = audit.list_events(db, audit.AuditFilter(actions=("artifact.allow_type",)))[0]
+    [event] = audit_trail.list_events(db, audit_trail.AuditFilter(actions=("artifact.allow_type",)))[0]
     assert event.after == {"type_name": CUSTOM, "reason": "Reviewed: returns 0.5, no side effects."}
 
     artifacts.remove_trusted_type(db, people["admin"], allowed.id)
@@ -153,8 +154,8 @@ def test_a_corrupted_artifact_fails_its_hash_check_and_is_not_loaded(db: Databas
 def test_the_same_file_uploaded_twice_is_stored_once(db: Database, people: dict) -> None:
     model = add_model(db, people["ds"], people["bo"])
     data = sio.dumps(fitted_classifier(churn_frame()))
-    first = registry.create_version(db, people["ds"], model.id, upload(data), latency=False)
-    second = registry.create_version(db, people["ds"], model.id, upload(data), latency=False)
+    first = versioning.create_version(db, people["ds"], model.id, upload(data), latency=False)
+    second = versioning.create_version(db, people["ds"], model.id, upload(data), latency=False)
     assert first.artifact_sha256 == second.artifact_sha256 == artifacts.sha256(data)
     [stored] = artifacts.list_artifacts(db)
     assert stored.used_by == ("Churn v1", "Churn v2")

@@ -6,11 +6,13 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from flightdeck import audit, goals
-from flightdeck.db import Database
-from flightdeck.errors import PermissionDenied
+from flightdeck.accounts import audit_trail
+from flightdeck.business import goals
+from flightdeck.core import audit
+from flightdeck.core.db import Database
+from flightdeck.core.errors import PermissionDenied
+from flightdeck.core.roles import Role
 from flightdeck.orm import AuditEventRow
-from flightdeck.roles import Role
 from tests.factories import add_user
 
 
@@ -38,7 +40,7 @@ def attacker(db: Database) -> Iterator[Database]:
 
 def test_events_record_who_did_what_and_chain_together(db: Database) -> None:
     some_history(db)
-    events, total = audit.list_events(db, audit.AuditFilter())
+    events, total = audit_trail.list_events(db, audit_trail.AuditFilter())
     assert total == 3
     newest = events[0]
     assert newest.action == "goal.update"
@@ -46,7 +48,7 @@ def test_events_record_who_did_what_and_chain_together(db: Database) -> None:
     assert newest.before == {"title": "Less churn"}
     assert newest.after == {"title": "Much less churn"}
     assert newest.occurred_at.tzinfo is not None
-    report = audit.verify_chain(db)
+    report = audit_trail.verify_chain(db)
     assert report.ok
     assert report.events_checked == 3
 
@@ -63,7 +65,7 @@ def test_an_edited_event_fails_verification_and_is_named(attacker: Database) -> 
     some_history(db)
     with db.engine.begin() as conn:
         conn.execute(text("UPDATE audit_events SET actor_name = 'Mallory' WHERE id = 2"))
-    report = audit.verify_chain(db)
+    report = audit_trail.verify_chain(db)
     assert not report.ok
     assert report.broken_at == 2
     assert "#2 was altered" in report.problem
@@ -77,7 +79,7 @@ def test_an_edit_with_a_recomputed_hash_still_breaks_the_next_link(attacker: Dat
         row = session.get_one(AuditEventRow, 2)
         row.actor_name = "Mallory"
         row.hash = audit.event_hash(row)
-    report = audit.verify_chain(db)
+    report = audit_trail.verify_chain(db)
     assert (report.ok, report.broken_at) == (False, 3)
     assert "does not link" in report.problem
 
@@ -87,7 +89,7 @@ def test_a_deleted_event_is_detected(attacker: Database) -> None:
     some_history(db)
     with db.engine.begin() as conn:
         conn.execute(text("DELETE FROM audit_events WHERE id = 2"))
-    report = audit.verify_chain(db)
+    report = audit_trail.verify_chain(db)
     assert (report.ok, report.broken_at) == (False, 2)
     assert "#2 was deleted" in report.problem
 
@@ -97,7 +99,7 @@ def test_deleting_the_newest_event_is_detected_by_the_head(attacker: Database) -
     some_history(db)
     with db.engine.begin() as conn:
         conn.execute(text("DELETE FROM audit_events WHERE id = 3"))
-    report = audit.verify_chain(db)
+    report = audit_trail.verify_chain(db)
     assert not report.ok
     assert "newest events were deleted" in report.problem
 
@@ -112,38 +114,38 @@ def test_secrets_never_reach_the_trail(db: Database) -> None:
             entity_type="connection",
             after={"name": "erp", "password": "hunter2", "nested": {"api_key": "k", "ok": 1}},
         )
-    event = audit.list_events(db, audit.AuditFilter())[0][0]
+    event = audit_trail.list_events(db, audit_trail.AuditFilter())[0][0]
     assert event.after == {
         "name": "erp",
         "password": "[redacted]",
         "nested": {"api_key": "[redacted]", "ok": 1},
     }
-    assert audit.verify_chain(db).ok
+    assert audit_trail.verify_chain(db).ok
 
 
 def test_an_event_rolls_back_with_the_change_it_describes(db: Database) -> None:
     with pytest.raises(RuntimeError), db.transaction() as session:
         audit.record(session, actor_id=None, actor_name="t", action="x.y", entity_type="x")
         raise RuntimeError("the change failed")
-    assert audit.list_events(db, audit.AuditFilter())[1] == 0
-    assert audit.verify_chain(db).ok
+    assert audit_trail.list_events(db, audit_trail.AuditFilter())[1] == 0
+    assert audit_trail.verify_chain(db).ok
 
 
 def test_refused_actions_are_logged_even_though_the_change_is_not(db: Database) -> None:
     viewer = add_user(db, "victor", Role.VIEWER)
     with pytest.raises(PermissionDenied):
         goals.create_goal(db, viewer, goals.GoalDraft(title="Sneaky"))
-    events, _ = audit.list_events(db, audit.AuditFilter(actions=("permission.denied",)))
+    events, _ = audit_trail.list_events(db, audit_trail.AuditFilter(actions=("permission.denied",)))
     assert [(e.actor_name, e.entity_id) for e in events] == [("Victor", "goal.create")]
     assert goals.list_goals(db) == []
 
 
 def test_filters_narrow_the_list(db: Database) -> None:
     some_history(db)
-    owner_id = audit.list_events(db, audit.AuditFilter(actions=("goal.create",)))[0][0].actor_id
-    assert audit.list_events(db, audit.AuditFilter(actor_id=owner_id))[1] == 2
-    assert audit.list_events(db, audit.AuditFilter(entity_type="user"))[1] == 1
-    actions, entities = audit.facets(db)
+    owner_id = audit_trail.list_events(db, audit_trail.AuditFilter(actions=("goal.create",)))[0][0].actor_id
+    assert audit_trail.list_events(db, audit_trail.AuditFilter(actor_id=owner_id))[1] == 2
+    assert audit_trail.list_events(db, audit_trail.AuditFilter(entity_type="user"))[1] == 1
+    actions, entities = audit_trail.facets(db)
     assert actions == ["goal.create", "goal.update", "user.create"]
     assert entities == ["goal", "user"]
 
@@ -151,7 +153,7 @@ def test_filters_narrow_the_list(db: Database) -> None:
 def test_csv_export_neutralises_spreadsheet_formulas(db: Database) -> None:
     owner = add_user(db, "bianca", Role.BUSINESS_OWNER)
     goals.create_goal(db, owner, goals.GoalDraft(title='=HYPERLINK("http://evil")'))
-    raw = audit.export_csv(db, audit.AuditFilter())
+    raw = audit_trail.export_csv(db, audit_trail.AuditFilter())
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
     assert [r["action"] for r in rows] == ["user.create", "goal.create"]
@@ -179,4 +181,4 @@ def test_event_ids_are_consecutive_across_many_writers(db: Database) -> None:
         assert list(session.scalars(select(AuditEventRow.id).order_by(AuditEventRow.id))) == list(
             range(1, 21)
         )
-    assert audit.verify_chain(db).ok
+    assert audit_trail.verify_chain(db).ok

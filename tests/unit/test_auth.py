@@ -3,11 +3,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from flightdeck import auth, users
-from flightdeck.db import Database
-from flightdeck.errors import AuthenticationFailed
-from flightdeck.orm import AuditEventRow, AuthSessionRow, UserRow, utcnow
-from flightdeck.roles import Role
+from flightdeck.accounts import passwords, sessions, users
+from flightdeck.core.clock import utcnow
+from flightdeck.core.db import Database
+from flightdeck.core.errors import AuthenticationFailed
+from flightdeck.core.roles import Role
+from flightdeck.orm import AuditEventRow, AuthSessionRow, UserRow
 from tests.factories import PASSWORD, add_user
 
 
@@ -18,16 +19,16 @@ def actions(db: Database) -> list[str]:
 
 def test_sign_in_returns_the_user_and_a_working_session(db: Database) -> None:
     add_user(db, "bianca", Role.BUSINESS_OWNER, Role.REVIEWER)
-    signed = auth.login(db, "  Bianca ", PASSWORD)
+    signed = sessions.login(db, "  Bianca ", PASSWORD)
     assert signed.user.username == "bianca"
     assert signed.user.roles == {Role.BUSINESS_OWNER, Role.REVIEWER}
-    assert auth.resolve_session(db, signed.token).user == signed.user
+    assert sessions.resolve_session(db, signed.token).user == signed.user
     assert actions(db)[-1] == "auth.login"
 
 
 def test_only_the_hash_of_a_session_token_is_stored(db: Database) -> None:
     add_user(db, "bianca")
-    token = auth.login(db, "bianca", PASSWORD).token
+    token = sessions.login(db, "bianca", PASSWORD).token
     with db.read() as session:
         stored = session.scalars(select(AuthSessionRow.token_hash)).all()
     assert token not in stored
@@ -37,10 +38,10 @@ def test_only_the_hash_of_a_session_token_is_stored(db: Database) -> None:
 def test_wrong_password_and_unknown_user_get_the_same_generic_message(db: Database) -> None:
     add_user(db, "bianca")
     with pytest.raises(AuthenticationFailed) as wrong:
-        auth.login(db, "bianca", "not the password")
+        sessions.login(db, "bianca", "not the password")
     with pytest.raises(AuthenticationFailed) as unknown:
-        auth.login(db, "nobody", PASSWORD)
-    assert str(wrong.value) == str(unknown.value) == auth.GENERIC_LOGIN_ERROR
+        sessions.login(db, "nobody", PASSWORD)
+    assert str(wrong.value) == str(unknown.value) == sessions.GENERIC_LOGIN_ERROR
     assert actions(db)[-2:] == ["auth.login_failed", "auth.login_failed"]
 
 
@@ -49,30 +50,30 @@ def test_five_failures_lock_the_account_for_fifteen_minutes(db: Database) -> Non
     start = utcnow()
     for attempt in range(5):
         with pytest.raises(AuthenticationFailed):
-            auth.login(db, "bianca", f"wrong {attempt}", now=start)
+            sessions.login(db, "bianca", f"wrong {attempt}", now=start)
     assert actions(db)[-1] == "auth.locked"
     with pytest.raises(AuthenticationFailed, match="locked"):
-        auth.login(db, "bianca", PASSWORD, now=start + timedelta(minutes=14))
-    assert auth.login(db, "bianca", PASSWORD, now=start + timedelta(minutes=15, seconds=1)).user
+        sessions.login(db, "bianca", PASSWORD, now=start + timedelta(minutes=14))
+    assert sessions.login(db, "bianca", PASSWORD, now=start + timedelta(minutes=15, seconds=1)).user
 
 
 def test_a_successful_sign_in_resets_the_failure_count(db: Database) -> None:
     add_user(db, "bianca")
     for _ in range(4):
         with pytest.raises(AuthenticationFailed):
-            auth.login(db, "bianca", "wrong")
-    auth.login(db, "bianca", PASSWORD)
+            sessions.login(db, "bianca", "wrong")
+    sessions.login(db, "bianca", PASSWORD)
     for _ in range(4):
         with pytest.raises(AuthenticationFailed, match="Invalid"):
-            auth.login(db, "bianca", "wrong")
-    assert auth.login(db, "bianca", PASSWORD).user
+            sessions.login(db, "bianca", "wrong")
+    assert sessions.login(db, "bianca", PASSWORD).user
 
 
 def test_sign_in_does_not_make_an_admin_edit_of_that_user_stale(db: Database) -> None:
     admin = add_user(db, "ada", Role.ADMIN)
     target = add_user(db, "bianca", Role.VIEWER)
     version = next(a.version for a in users.list_accounts(db) if a.id == target.id)
-    auth.login(db, "bianca", PASSWORD)
+    sessions.login(db, "bianca", PASSWORD)
     draft = users.AccountDraft("bianca", "Bianca R.", None, frozenset({Role.BUSINESS_OWNER}))
     assert users.update_user(db, admin, target.id, version, draft).display_name == "Bianca R."
 
@@ -80,49 +81,49 @@ def test_sign_in_does_not_make_an_admin_edit_of_that_user_stale(db: Database) ->
 def test_idle_sessions_expire(db: Database) -> None:
     add_user(db, "bianca")
     start = utcnow()
-    token = auth.login(db, "bianca", PASSWORD, now=start).token
-    assert auth.resolve_session(db, token, now=start + timedelta(minutes=20)).user
+    token = sessions.login(db, "bianca", PASSWORD, now=start).token
+    assert sessions.resolve_session(db, token, now=start + timedelta(minutes=20)).user
     # Activity at minute 20 moved the idle clock: minute 45 is 25 idle minutes later.
-    assert auth.resolve_session(db, token, now=start + timedelta(minutes=45)).user
-    check = auth.resolve_session(db, token, now=start + timedelta(minutes=76))
+    assert sessions.resolve_session(db, token, now=start + timedelta(minutes=45)).user
+    check = sessions.resolve_session(db, token, now=start + timedelta(minutes=76))
     assert check.user is None
     assert check.expired
-    assert auth.resolve_session(db, token, now=start + timedelta(minutes=77)).user is None
+    assert sessions.resolve_session(db, token, now=start + timedelta(minutes=77)).user is None
 
 
 def test_sessions_end_after_their_lifetime_even_when_active(db: Database) -> None:
     add_user(db, "bianca")
     start = utcnow()
-    token = auth.login(db, "bianca", PASSWORD, now=start).token
+    token = sessions.login(db, "bianca", PASSWORD, now=start).token
     moment = start
     while moment + timedelta(minutes=20) < start + timedelta(hours=12):
         moment += timedelta(minutes=20)
-        assert auth.resolve_session(db, token, now=moment).user
-    assert auth.resolve_session(db, token, now=start + timedelta(hours=12, minutes=1)).user is None
+        assert sessions.resolve_session(db, token, now=moment).user
+    assert sessions.resolve_session(db, token, now=start + timedelta(hours=12, minutes=1)).user is None
 
 
 def test_logout_revokes_the_session(db: Database) -> None:
     add_user(db, "bianca")
-    token = auth.login(db, "bianca", PASSWORD).token
-    auth.logout(db, token)
-    assert auth.resolve_session(db, token).user is None
+    token = sessions.login(db, "bianca", PASSWORD).token
+    sessions.logout(db, token)
+    assert sessions.resolve_session(db, token).user is None
     assert actions(db)[-1] == "auth.logout"
 
 
 def test_a_deactivated_user_loses_their_session_at_once(db: Database) -> None:
     admin = add_user(db, "ada", Role.ADMIN)
     target = add_user(db, "bianca")
-    token = auth.login(db, "bianca", PASSWORD).token
+    token = sessions.login(db, "bianca", PASSWORD).token
     users.set_active(db, admin, target.id, False)
-    assert auth.resolve_session(db, token).user is None
+    assert sessions.resolve_session(db, token).user is None
     with pytest.raises(AuthenticationFailed, match="Invalid"):
-        auth.login(db, "bianca", PASSWORD)
+        sessions.login(db, "bianca", PASSWORD)
 
 
 def test_roles_are_read_fresh_for_every_request(db: Database) -> None:
     admin = add_user(db, "ada", Role.ADMIN)
     target = add_user(db, "bianca", Role.VIEWER)
-    token = auth.login(db, "bianca", PASSWORD).token
+    token = sessions.login(db, "bianca", PASSWORD).token
     version = next(a.version for a in users.list_accounts(db) if a.id == target.id)
     users.update_user(
         db,
@@ -131,12 +132,12 @@ def test_roles_are_read_fresh_for_every_request(db: Database) -> None:
         version,
         users.AccountDraft("bianca", "Bianca", None, frozenset({Role.REVIEWER})),
     )
-    assert auth.resolve_session(db, token).user.roles == {Role.REVIEWER}
+    assert sessions.resolve_session(db, token).user.roles == {Role.REVIEWER}
 
 
 def test_single_sign_on_matches_the_e_mail_case_insensitively(db: Database) -> None:
     add_user(db, "bianca", Role.BUSINESS_OWNER, email="bianca@greenway.example")
-    signed = auth.login_sso(db, "Bianca@Greenway.Example")
+    signed = sessions.login_sso(db, "Bianca@Greenway.Example")
     assert signed.user.username == "bianca"
     with db.read() as session:
         assert session.scalars(select(AuthSessionRow.method)).all() == ["sso"]
@@ -144,7 +145,7 @@ def test_single_sign_on_matches_the_e_mail_case_insensitively(db: Database) -> N
 
 def test_single_sign_on_refuses_an_unknown_e_mail(db: Database) -> None:
     with pytest.raises(AuthenticationFailed, match="no active Flightdeck account"):
-        auth.login_sso(db, "stranger@example.com")
+        sessions.login_sso(db, "stranger@example.com")
     assert actions(db) == ["auth.login_failed"]
 
 
@@ -152,12 +153,12 @@ def test_outdated_hashes_are_upgraded_at_sign_in(db: Database) -> None:
     add_user(db, "bianca")
     with db.read() as session:
         old = session.scalar(select(UserRow.password_hash))
-    stronger = auth.PasswordHasher(time_cost=2, memory_cost=1024, parallelism=1)
-    original, auth.hasher = auth.hasher, stronger
+    stronger = passwords.PasswordHasher(time_cost=2, memory_cost=1024, parallelism=1)
+    original, passwords.hasher = passwords.hasher, stronger
     try:
-        auth.login(db, "bianca", PASSWORD)
+        sessions.login(db, "bianca", PASSWORD)
     finally:
-        auth.hasher = original
+        passwords.hasher = original
     with db.read() as session:
         new = session.scalar(select(UserRow.password_hash))
     assert new != old
@@ -174,8 +175,8 @@ def test_outdated_hashes_are_upgraded_at_sign_in(db: Database) -> None:
     ],
 )
 def test_weak_new_passwords_are_refused_with_the_reason(password: str, problem: str) -> None:
-    assert problem in (auth.password_problem(password, "bianca") or "")
+    assert problem in (passwords.password_problem(password, "bianca") or "")
 
 
 def test_a_reasonable_password_is_accepted() -> None:
-    assert auth.password_problem("correct horse battery", "bianca") is None
+    assert passwords.password_problem("correct horse battery", "bianca") is None

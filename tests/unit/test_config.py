@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from flightdeck.config import load_settings, normalise_database_url
+from flightdeck.core.config import load_settings, normalise_database_url
 
 
 def test_defaults_to_sqlite_under_the_data_folder(tmp_path: Path) -> None:

@@ -9,8 +9,10 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
-from flightdeck import bootstrap, demo
-from flightdeck.db import Database
+from flightdeck import bootstrap
+from flightdeck.accounts import passwords
+from flightdeck.core.db import Database
+from flightdeck.demo import story
 from flightdeck.orm import Base, GoalRow, UserRow, WorkspaceMetaRow
 from tests.conftest import PG_URL, settings_for
 
@@ -79,9 +81,7 @@ def test_concurrent_writers_queue_instead_of_failing(db: Database) -> None:
 def _start(url: str, data_dir: str, barrier: "multiprocessing.synchronize.Barrier") -> None:
     from argon2 import PasswordHasher, profiles
 
-    from flightdeck import auth
-
-    auth.hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
+    passwords.hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
     barrier.wait()
     bootstrap.prepare(settings_for(url, Path(data_dir))).dispose()
 
@@ -115,8 +115,8 @@ def test_two_processes_starting_together_migrate_and_seed_once(
         db = Database(settings_for(url, tmp_path))
         assert db.is_current()
         with db.read() as session:
-            assert session.scalar(select(func.count()).select_from(UserRow)) == len(demo.DEMO_USERS)
-            assert session.scalar(select(func.count()).select_from(GoalRow)) == len(demo.DEMO_GOALS)
+            assert session.scalar(select(func.count()).select_from(UserRow)) == len(story.DEMO_USERS)
+            assert session.scalar(select(func.count()).select_from(GoalRow)) == len(story.DEMO_GOALS)
         db.dispose()
     finally:
         if cleanup:

@@ -5,9 +5,12 @@ import pytest
 from alembic.script import ScriptDirectory
 
 from flightdeck import __main__ as cli
-from flightdeck import auth, demo, goals, users, workspace
-from flightdeck.db import Database, alembic_config
-from flightdeck.roles import Role
+from flightdeck.accounts import sessions, users
+from flightdeck.business import goals
+from flightdeck.core import workspace
+from flightdeck.core.db import Database, alembic_config
+from flightdeck.core.roles import Role
+from flightdeck.demo import seed, story
 from tests.conftest import settings_for
 
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
@@ -22,25 +25,25 @@ def content(db: Database) -> tuple[list[tuple], list[tuple]]:
 
 
 def test_the_demo_is_the_same_every_time(db: Database, tmp_path: Path) -> None:
-    demo.seed(db)
+    seed.seed(db)
     other = Database(settings_for(f"sqlite:///{tmp_path / 'again.db'}", tmp_path))
     other.upgrade()
-    demo.seed(other)
+    seed.seed(other)
     assert content(db) == content(other)
     other.dispose()
 
 
 def test_the_demo_has_every_role_and_working_logins(db: Database) -> None:
-    demo.seed(db)
+    seed.seed(db)
     roles = set().union(*(a.roles for a in users.list_accounts(db)))
     assert roles == set(Role)
     assert workspace.is_demo(db)
-    assert auth.login(db, "victor", demo.DEMO_PASSWORD).user.roles == {Role.VIEWER}
+    assert sessions.login(db, "victor", story.DEMO_PASSWORD).user.roles == {Role.VIEWER}
     assert len(goals.list_goals(db)) >= 3
 
 
 def test_demo_mode_off_hides_the_demo_logins(db: Database) -> None:
-    demo.seed(db)
+    seed.seed(db)
     from dataclasses import replace
 
     db.settings = replace(db.settings, demo=False)
@@ -48,15 +51,15 @@ def test_demo_mode_off_hides_the_demo_logins(db: Database) -> None:
 
 
 def test_demo_reset_rebuilds_from_scratch(db: Database) -> None:
-    demo.seed(db)
-    admin = auth.login(db, "ada", demo.DEMO_PASSWORD).user
+    seed.seed(db)
+    admin = sessions.login(db, "ada", story.DEMO_PASSWORD).user
     goals.create_goal(
         db,
         admin,
         goals.GoalDraft(title="Extra", owner_id=users.users_with_role(db, Role.BUSINESS_OWNER)[0].id),
     )
-    demo.reset(db)
-    assert [g.title for g in goals.list_goals(db)] == sorted(g.draft.title for g in demo.DEMO_GOALS)
+    seed.reset(db)
+    assert [g.title for g in goals.list_goals(db)] == sorted(g.draft.title for g in story.DEMO_GOALS)
 
 
 @pytest.fixture
@@ -91,7 +94,7 @@ def test_create_admin_for_an_empty_production_start(
         == 0
     )
     db = Database(settings_for(f"sqlite:///{cli_env / 'cli.db'}", cli_env))
-    assert auth.login(db, "root", "a long enough secret").user.roles == {Role.ADMIN}
+    assert sessions.login(db, "root", "a long enough secret").user.roles == {Role.ADMIN}
     db.dispose()
     monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
     assert cli.main(["users", "create-admin", "--username", "root2", "--password-stdin"]) == 1

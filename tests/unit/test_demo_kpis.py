@@ -8,9 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from flightdeck import alerts, context, demo, demo_kpis, formats, ingest, kpis, monitoring, sources
-from flightdeck.db import Database
-from flightdeck.demo_kpis import CHURN_EFFECT, CHURN_PRE_GAP, FORECAST_EFFECT, INVOICE_KPI, WASTE_KPI
+from flightdeck.alerts import inbox
+from flightdeck.business import dictionary, hierarchies
+from flightdeck.core.db import Database
+from flightdeck.demo import kpi_story, samples, seed, story
+from flightdeck.demo.kpi_story import CHURN_EFFECT, CHURN_PRE_GAP, FORECAST_EFFECT, INVOICE_KPI, WASTE_KPI
+from flightdeck.kpis import definitions, ingest, kpi_status, series_reader, sources, tree
+from flightdeck.tabular import findings, formats
 from tests.conftest import settings_for
 
 
@@ -20,42 +24,42 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Database:
     path = tmp_path_factory.mktemp("demo_kpis")
     db = Database(settings_for(f"sqlite:///{path / 'demo.db'}", path))
     db.upgrade()
-    demo.seed(db)
+    seed.seed(db)
     return db
 
 
 def series(db: Database, key: str, node: str) -> pd.Series:
-    s = demo.story()
-    kpi = kpis.get_kpi_by_key(db, key)
-    found = monitoring.series(db, kpi.id, [node], "day", s.history_start, s.today)[node]
+    s = story.story()
+    kpi = definitions.get_kpi_by_key(db, key)
+    found = series_reader.series(db, kpi.id, [node], "day", s.history_start, s.today)[node]
     return pd.Series(found.values, index=pd.to_datetime(list(found.periods)))
 
 
 def test_two_years_of_daily_history_end_yesterday(seeded: Database) -> None:
-    s = demo.story()
+    s = story.story()
     for key in ("member_churn_rate", WASTE_KPI, "fresh_sales", "invoices_received"):
-        extent = monitoring.extent(seeded, kpis.get_kpi_by_key(seeded, key).id)
+        extent = series_reader.extent(seeded, definitions.get_kpi_by_key(seeded, key).id)
         assert (extent.first, extent.last) == (s.history_start, s.today - timedelta(days=1))
-    waste = monitoring.extent(seeded, kpis.get_kpi_by_key(seeded, WASTE_KPI).id)
-    assert len(waste.segments) == sum(len(stores) for _, stores in demo.REGIONS.values())
+    waste = series_reader.extent(seeded, definitions.get_kpi_by_key(seeded, WASTE_KPI).id)
+    assert len(waste.segments) == sum(len(stores) for _, stores in story.REGIONS.values())
 
 
 def test_the_churn_experiment_shows_its_known_effect(seeded: Database) -> None:
-    s = demo.story()
+    s = story.story()
     gap = series(seeded, "member_churn_rate", "treatment") - series(seeded, "member_churn_rate", "control")
     live = pd.Timestamp(s.churn_v1_live)
     before, after = gap[gap.index < live], gap[gap.index >= live]
     assert before.mean() == pytest.approx(CHURN_PRE_GAP, abs=0.02)
     assert after.mean() - before.mean() == pytest.approx(CHURN_EFFECT, abs=0.03)
-    members = kpis.get_kpi_by_key(seeded, "churn_arm_members")
-    sizes = monitoring.series(
+    members = definitions.get_kpi_by_key(seeded, "churn_arm_members")
+    sizes = series_reader.series(
         seeded, members.id, ["treatment", "control"], "day", s.today - timedelta(days=3), s.today
     )
-    assert {arm: found.values[-1] for arm, found in sizes.items()} == demo_kpis.ARM_MEMBERS
+    assert {arm: found.values[-1] for arm, found in sizes.items()} == kpi_story.ARM_MEMBERS
 
 
 def test_the_pilot_region_improves_by_the_known_amount_after_the_forecast(seeded: Database) -> None:
-    s = demo.story()
+    s = story.story()
     live = pd.Timestamp(s.forecast_live)
 
     def shift(node: str) -> float:
@@ -65,8 +69,8 @@ def test_the_pilot_region_improves_by_the_known_amount_after_the_forecast(seeded
         ]
         return values[values.index >= live].mean() - year_before.mean()  # same season a year earlier
 
-    others = np.mean([shift(region) for region in demo.REGIONS if region != demo.PILOT_REGION])
-    assert shift(demo.PILOT_REGION) - others == pytest.approx(FORECAST_EFFECT, abs=0.1)
+    others = np.mean([shift(region) for region in story.REGIONS if region != story.PILOT_REGION])
+    assert shift(story.PILOT_REGION) - others == pytest.approx(FORECAST_EFFECT, abs=0.1)
 
 
 def test_waste_has_weekly_and_annual_seasonality(seeded: Database) -> None:
@@ -78,26 +82,26 @@ def test_waste_has_weekly_and_annual_seasonality(seeded: Database) -> None:
 
 
 def test_the_invoice_kpi_is_off_track_with_open_alerts(seeded: Database) -> None:
-    stp = kpis.get_kpi_by_key(seeded, INVOICE_KPI)
+    stp = definitions.get_kpi_by_key(seeded, INVOICE_KPI)
     assert stp.is_computed
-    status = monitoring.statuses(seeded, [stp.id])[stp.id]
+    status = kpi_status.statuses(seeded, [stp.id])[stp.id]
     assert (status.level, status.threshold, status.trajectory) == ("off_track", "critical", "critical")
-    open_alerts = [a for a in alerts.list_alerts(seeded, states=("open",)) if a.entity_id == stp.id]
+    open_alerts = [a for a in inbox.list_alerts(seeded, states=("open",)) if a.entity_id == stp.id]
     assert {a.kind for a in open_alerts} == {"kpi_threshold", "kpi_trajectory"}
     assert all(a.goal_title == "Automate supplier invoice processing" for a in open_alerts)
     in_trouble = [
         k.key
-        for k in kpis.list_kpis(seeded)
-        if monitoring.statuses(seeded, [k.id])[k.id].level in ("at_risk", "off_track")
+        for k in definitions.list_kpis(seeded)
+        if kpi_status.statuses(seeded, [k.id])[k.id].level in ("at_risk", "off_track")
     ]
     assert in_trouble == [INVOICE_KPI]  # one KPI is in trouble, as the story says
 
 
 def test_every_goal_has_a_tree_and_the_dictionary_holds_what_the_models_need(seeded: Database) -> None:
-    trees = kpis.tree(kpis.list_kpis(seeded))
-    assert {root.kpi.goal_title for root in trees} == {g.draft.title for g in demo.DEMO_GOALS}
+    trees = tree.tree(definitions.list_kpis(seeded))
+    assert {root.kpi.goal_title for root in trees} == {g.draft.title for g in story.DEMO_GOALS}
     assert all(len(list(root.walk())) > 1 for root in trees if root.kpi.key != "ap_handling_cost")
-    fields = {f.key: f for f in context.list_fields(seeded)}
+    fields = {f.key: f for f in dictionary.list_fields(seeded)}
     needed = {
         "member_id",
         "tenure_months",
@@ -111,9 +115,9 @@ def test_every_goal_has_a_tree_and_the_dictionary_holds_what_the_models_need(see
     assert fields["member_id"].personal_data
     assert fields["member_id"].lawful_basis == "contract"
     assert {c.code for c in fields["store_code"].allowed_codes} == {
-        c for _, (_, s) in demo.REGIONS.items() for c in s
+        c for _, (_, s) in story.REGIONS.items() for c in s
     }
-    names = {h.key: h for h in context.list_hierarchies(seeded)}
+    names = {h.key: h for h in hierarchies.list_hierarchies(seeded)}
     assert names["region_store"].levels == ("Region", "Store")
     assert names["category_product"].descendants_by_depth("FV") == [
         ["FV-APL", "FV-BER", "FV-CIT", "FV-ROO", "FV-SAL"]
@@ -121,34 +125,34 @@ def test_every_goal_has_a_tree_and_the_dictionary_holds_what_the_models_need(see
 
 
 def test_the_demo_erp_answers_the_sql_source_with_todays_invoices(seeded: Database) -> None:
-    received = kpis.get_kpi_by_key(seeded, "invoices_received")
+    received = definitions.get_kpi_by_key(seeded, "invoices_received")
     assert sources.get_query(seeded, received.id) is not None
     outcome = sources.sync(seeded, None, received.id)
     assert outcome.result is not None
-    assert (outcome.result.new, outcome.result.period_min) == (len(demo.REGIONS), demo.story().today)
+    assert (outcome.result.new, outcome.result.period_min) == (len(story.REGIONS), story.story().today)
 
 
 def test_the_committed_samples_are_exactly_what_the_generator_writes(tmp_path: Path) -> None:
-    for written in demo_kpis.write_samples(tmp_path):
-        committed = demo_kpis.SAMPLES / written.name
+    for written in samples.write_samples(tmp_path):
+        committed = samples.SAMPLES / written.name
         assert committed.stat().st_size < 1_000_000
         if written.suffix == ".xlsx":  # a workbook's zip stamps the time; compare the cells
             pd.testing.assert_frame_equal(pd.read_excel(written), pd.read_excel(committed))
         else:
             assert written.read_bytes() == committed.read_bytes(), written.name
-    assert {s.file_name for s in demo_kpis.SAMPLES_INDEX} == {p.name for p in demo_kpis.SAMPLES.iterdir()}
+    assert {s.file_name for s in samples.SAMPLES_INDEX} == {p.name for p in samples.SAMPLES.iterdir()}
 
 
-@pytest.mark.parametrize("sample", demo_kpis.SAMPLES_INDEX, ids=lambda s: s.file_name)
+@pytest.mark.parametrize("sample", samples.SAMPLES_INDEX, ids=lambda s: s.file_name)
 def test_each_sample_loads_into_its_kpi_in_its_declared_format(
-    seeded: Database, sample: demo_kpis.Sample
+    seeded: Database, sample: samples.Sample
 ) -> None:
-    kpi = kpis.get_kpi_by_key(seeded, sample.kpi_key)
-    data = (demo_kpis.SAMPLES / sample.file_name).read_bytes()
+    kpi = definitions.get_kpi_by_key(seeded, sample.kpi_key)
+    data = (samples.SAMPLES / sample.file_name).read_bytes()
     fmt = formats.PRESETS[sample.preset][1]
     preview = ingest.preview(seeded, kpi.id, data, sample.file_name, fmt)
     if sample.file_name == "bad_rows_example.csv":
-        with pytest.raises(ingest.Rejected) as rejected:
+        with pytest.raises(findings.Rejected) as rejected:
             ingest.load_file(seeded, None, kpi.id, data, sample.file_name, fmt, preview.mapping, dry_run=True)
         assert rejected.value.total_problems == 7
         return

@@ -8,12 +8,12 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
-from flightdeck import drift, drift_stats, predictions, registry
-from flightdeck.db import Database
-from flightdeck.drift_stats import Band
-from flightdeck.ingest import Rejected
+from flightdeck.core.db import Database
+from flightdeck.core.roles import Role
+from flightdeck.models import drift, drift_stats, prediction_logs, registry
+from flightdeck.models.drift_stats import Band
 from flightdeck.orm import PredictionBinRow
-from flightdeck.roles import Role
+from flightdeck.tabular.findings import Rejected
 from tests.factories import FEATURES, add_model, add_user, add_version, churn_frame, csv_bytes
 
 
@@ -46,7 +46,7 @@ def counts(db: Database, version_id: int, feature: str) -> dict[tuple[date, int]
 
 def test_every_logged_value_is_counted_once_in_its_day_and_reference_bin(db: Database, churn: dict) -> None:
     frame = churn_frame(rows=300, seed=3)
-    predictions.ingest_predictions(
+    prediction_logs.ingest_predictions(
         db, churn["dana"], churn["model"].id, 1, log_for(["2026-03-01", "2026-03-02"], frame), "a.csv"
     )
     profile = registry.get_profile(db, churn["version"].id)["tenure_months"]
@@ -60,7 +60,7 @@ def test_every_logged_value_is_counted_once_in_its_day_and_reference_bin(db: Dat
 def test_a_second_load_for_the_same_day_adds_to_its_counts(db: Database, churn: dict) -> None:
     first, second = churn_frame(rows=100, seed=4), churn_frame(rows=50, seed=5)
     for name, frame in (("a.csv", first), ("b.csv", second)):
-        predictions.ingest_predictions(
+        prediction_logs.ingest_predictions(
             db, churn["dana"], churn["model"].id, 1, log_for(["2026-03-01"], frame), name
         )
     assert sum(counts(db, churn["version"].id, "visits_last_30d").values()) == 150
@@ -69,7 +69,7 @@ def test_a_second_load_for_the_same_day_adds_to_its_counts(db: Database, churn: 
 def test_a_rejected_log_leaves_no_counts(db: Database, churn: dict) -> None:
     bad = log_for(["2026-03-01"], churn_frame(rows=20, seed=6)).replace(b"2026-03-01", b"yesterday", 1)
     with pytest.raises(Rejected):
-        predictions.ingest_predictions(db, churn["dana"], churn["model"].id, 1, bad, "bad.csv")
+        prediction_logs.ingest_predictions(db, churn["dana"], churn["model"].id, 1, bad, "bad.csv")
     with db.read() as session:
         assert session.scalar(select(func.count()).select_from(PredictionBinRow)) == 0
 
@@ -77,7 +77,7 @@ def test_a_rejected_log_leaves_no_counts(db: Database, churn: dict) -> None:
 def test_drift_over_a_window_matches_psi_on_the_raw_values(db: Database, churn: dict) -> None:
     live = churn_frame(rows=800, seed=9)
     live["tenure_months"] = live["tenure_months"] + 40  # the members got older
-    predictions.ingest_predictions(
+    prediction_logs.ingest_predictions(
         db, churn["dana"], churn["model"].id, 1, log_for(["2026-03-10"], live), "l.csv"
     )
     with db.read() as session:
@@ -97,7 +97,7 @@ def test_drift_over_a_window_matches_psi_on_the_raw_values(db: Database, churn: 
 
 
 def test_no_logs_in_the_window_is_no_evidence_not_a_pass(db: Database, churn: dict) -> None:
-    predictions.ingest_predictions(
+    prediction_logs.ingest_predictions(
         db, churn["dana"], churn["model"].id, 1, log_for(["2026-01-05"], churn_frame(rows=50)), "old.csv"
     )
     with db.read() as session:
@@ -107,7 +107,7 @@ def test_no_logs_in_the_window_is_no_evidence_not_a_pass(db: Database, churn: di
 
 def test_identical_inputs_show_no_drift(db: Database, churn: dict) -> None:
     same = churn_frame(rows=600)
-    predictions.ingest_predictions(
+    prediction_logs.ingest_predictions(
         db, churn["dana"], churn["model"].id, 1, log_for(["2026-03-19"], same), "s.csv"
     )
     with db.read() as session:

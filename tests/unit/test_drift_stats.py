@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from flightdeck.drift_stats import (
+from flightdeck.core.errors import InvalidInput
+from flightdeck.models.drift_stats import (
     EPSILON,
     MIN_PSI_ROWS,
     Band,
@@ -26,7 +27,6 @@ from flightdeck.drift_stats import (
     psi_band,
     psi_values,
 )
-from flightdeck.errors import InvalidInput
 
 TENTHS = [0.1] * 10
 

@@ -18,14 +18,15 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
-from flightdeck import drift_stats, evaluation, formats
-from flightdeck.errors import InvalidInput
-from flightdeck.ingest import Findings, Rejected
+from flightdeck.core.errors import InvalidInput
+from flightdeck.models import drift_stats, evaluation
+from flightdeck.tabular import files, formats
+from flightdeck.tabular.findings import Findings, Rejected
 from tests.factories import FEATURES, churn_frame, csv_bytes, fitted_classifier
 
 
 def holdout_of(frame: pd.DataFrame, task: str = "classification", classes: list | None = None, **kw: str):
-    table = formats.read_table(csv_bytes(frame), "h.csv", formats.SourceFormat())
+    table = files.read_table(csv_bytes(frame), "h.csv", formats.SourceFormat())
     return evaluation.read_holdout(
         table,
         formats.SourceFormat(),

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flightdeck import formats
-from flightdeck.errors import InvalidInput
-from flightdeck.formats import (
+from flightdeck.core.errors import InvalidInput
+from flightdeck.tabular import files, formats
+from flightdeck.tabular.formats import (
     PRESETS,
     SourceFormat,
     format_number,
@@ -203,7 +203,7 @@ def test_encodings_are_detected_and_named() -> None:
         (body.encode("utf-8-sig"), "utf-8-sig"),
         (body.encode("latin-1"), "latin-1"),
     ):
-        table = formats.read_table(raw, "x.csv", SourceFormat(encoding="auto", delimiter="auto"))
+        table = files.read_table(raw, "x.csv", SourceFormat(encoding="auto", delimiter="auto"))
         assert table.encoding == expected
         assert table.delimiter == ";"
         assert table.columns == ["Datum", "Filiale", "Bemerkung"]  # no BOM glued to the first name
@@ -213,7 +213,7 @@ def test_encodings_are_detected_and_named() -> None:
 def test_a_file_that_is_not_in_the_declared_encoding_is_refused_with_the_line() -> None:
     raw = "a,b\n1,ok\n2,Kühlung\n".encode("latin-1")
     with pytest.raises(InvalidInput) as refused:
-        formats.read_table(raw, "x.csv", SourceFormat(encoding="utf-8"))
+        files.read_table(raw, "x.csv", SourceFormat(encoding="utf-8"))
     [problem] = refused.value.problems
     assert problem.row == 3
     assert "not valid UTF-8" in problem.message
@@ -222,7 +222,7 @@ def test_a_file_that_is_not_in_the_declared_encoding_is_refused_with_the_line() 
 
 def test_row_numbers_follow_the_spreadsheet_and_skip_blank_lines() -> None:
     raw = b"period,value\n2025-01-01,1\n\n2025-01-02,2\n"
-    table = formats.read_table(raw, "x.csv", SourceFormat(delimiter=","))
+    table = files.read_table(raw, "x.csv", SourceFormat(delimiter=","))
     assert table.rows.tolist() == [2, 4]
     assert table.frame["value"].tolist() == ["1", "2"]
 
@@ -239,12 +239,12 @@ def test_row_numbers_follow_the_spreadsheet_and_skip_blank_lines() -> None:
 )
 def test_malformed_files_are_refused_before_any_row_is_read(raw: bytes, message: str) -> None:
     with pytest.raises(InvalidInput) as refused:
-        formats.read_table(raw, "x.csv", SourceFormat(delimiter=","))
+        files.read_table(raw, "x.csv", SourceFormat(delimiter=","))
     assert message in refused.value.problems[0].message
 
 
 def test_a_trailing_delimiter_adds_no_column() -> None:
-    table = formats.read_table(b"a;b;\n1;2;\n", "x.csv", SourceFormat(delimiter=";"))
+    table = files.read_table(b"a;b;\n1;2;\n", "x.csv", SourceFormat(delimiter=";"))
     assert table.columns == ["a", "b"]
 
 
@@ -253,7 +253,7 @@ def test_excel_cells_keep_their_types() -> None:
     pd.DataFrame({"Date": [pd.Timestamp(2025, 1, 2)], "Store": [101], "Value": [3.5]}).to_excel(
         buffer, index=False
     )
-    table = formats.read_table(buffer.getvalue(), "x.xlsx", SourceFormat())
+    table = files.read_table(buffer.getvalue(), "x.xlsx", SourceFormat())
     assert table.kind == "excel"
     assert table.rows.tolist() == [2]
     cells = table.frame.iloc[0].tolist()

@@ -2,11 +2,11 @@ from datetime import date
 
 import pytest
 
-from flightdeck import goals
-from flightdeck.db import Database
-from flightdeck.errors import InvalidInput, NotFound, PermissionDenied, StaleEdit
-from flightdeck.goals import GoalDraft, GoalStatus
-from flightdeck.roles import Role
+from flightdeck.business import goals
+from flightdeck.business.goals import GoalDraft, GoalStatus
+from flightdeck.core.db import Database
+from flightdeck.core.errors import InvalidInput, NotFound, PermissionDenied, StaleEdit
+from flightdeck.core.roles import Role
 from tests.factories import add_user
 
 DRAFT = GoalDraft(

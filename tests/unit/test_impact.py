@@ -8,10 +8,11 @@ from datetime import UTC, date, datetime, time, timedelta
 import numpy as np
 import pytest
 
-from flightdeck import impact, registry
-from flightdeck.db import Database
-from flightdeck.impact_stats import ControlImpact, CounterfactualImpact, NotEnoughData, Verdict
-from flightdeck.roles import Role
+from flightdeck.core.db import Database
+from flightdeck.core.roles import Role
+from flightdeck.impact import measurement
+from flightdeck.impact.estimates import ControlImpact, CounterfactualImpact, NotEnoughData, Verdict
+from flightdeck.models import records, registry
 from tests.factories import add_user, add_version, go_live
 from tests.kpi_factories import Workspace, csv_file, days, load, make_kpi, workspace
 
@@ -27,7 +28,7 @@ def in_production(
     model = registry.create_model(
         db,
         ws.scientist,
-        registry.ModelDraft("churn", "Churn model", ws.goal.id, "classification", "", kpi_ids),
+        records.ModelDraft("churn", "Churn model", ws.goal.id, "classification", "", kpi_ids),
     )
     version = add_version(db, ws.scientist, model.id)
     reviewer = add_user(db, "rita", Role.REVIEWER)
@@ -67,7 +68,7 @@ def test_arms_are_compared_after_removing_their_gap_and_the_money_is_set_against
     load(db, ws.owner, members, csv_file([(GO_LIVE, "treatment", 5_300), (GO_LIVE, "control", 4_700)]))
     model_id = in_production(db, ws, (churn.id,))
 
-    (found,) = impact.model_impact(db, model_id)
+    (found,) = measurement.model_impact(db, model_id)
     assert found.design == "control group"
     assert found.go_live == GO_LIVE
     assert found.days_since_go_live == POST
@@ -107,7 +108,7 @@ def test_a_pilot_region_is_projected_from_its_history_with_the_other_regions_as_
     load(db, ws.owner, waste, csv_file(rows))
     model_id = in_production(db, ws, (waste.id,), scope="Pilot: region North (N)")
 
-    (found,) = impact.model_impact(db, model_id)
+    (found,) = measurement.model_impact(db, model_id)
     assert found.design == "counterfactual"
     assert found.segment == "N"
     assert "South" in found.comparison
@@ -127,15 +128,15 @@ def test_too_short_a_history_says_what_is_missing_and_a_model_never_deployed_has
     waste = make_kpi(db, ws, "waste")
     load(db, ws.owner, waste, csv_file([(d, "N1", 4.8) for d in days(FIRST, 40)]))
     model_id = in_production(db, ws, (waste.id,), live=FIRST + timedelta(days=20))
-    (found,) = impact.model_impact(db, model_id)
+    (found,) = measurement.model_impact(db, model_id)
     assert isinstance(found.result, NotEnoughData)
     assert "before go-live" in found.result.summary
     assert found.money is None
 
     idle = registry.create_model(
-        db, ws.scientist, registry.ModelDraft("idle", "Idle", ws.goal.id, "classification", "", (waste.id,))
+        db, ws.scientist, records.ModelDraft("idle", "Idle", ws.goal.id, "classification", "", (waste.id,))
     )
-    (never,) = impact.model_impact(db, idle.id)
+    (never,) = measurement.model_impact(db, idle.id)
     assert never.design == "not in production"
     assert never.result is None
     assert "not in production" in never.sentence
@@ -146,14 +147,14 @@ def test_money_rolls_up_per_goal_and_for_the_portfolio(db: Database, ws: Workspa
     load(db, ws.owner, churn, arms_file(effect=-0.2, gap=0.0))
     in_production(db, ws, (churn.id,))
     other = make_kpi(db, ws, "other")
-    before = impact.stamps(db)
-    found = impact.portfolio(db)
+    before = measurement.stamps(db)
+    found = measurement.portfolio(db)
     (goal,) = found.goals
     assert goal.goal_title == ws.goal.title
     assert goal.money is not None
     assert found.money is not None
     assert found.money.annual_run_rate.estimate == pytest.approx(goal.kpis[0].money.annual_run_rate.estimate)  # type: ignore[union-attr]
     load(db, ws.owner, other, csv_file([(GO_LIVE, "N1", 1.0)]))
-    assert impact.stamps(db) == before  # a KPI the model does not read changes nothing
+    assert measurement.stamps(db) == before  # a KPI the model does not read changes nothing
     load(db, ws.owner, churn, csv_file([(GO_LIVE + timedelta(days=POST), "control", 2.4)]))
-    assert impact.stamps(db) != before  # a cache keyed by the stamp sees the new observation
+    assert measurement.stamps(db) != before  # a cache keyed by the stamp sees the new observation

@@ -16,20 +16,11 @@ import pandas as pd
 import pytest
 from scipy import signal, stats
 
-from flightdeck.errors import InvalidInput
-from flightdeck.impact_stats import (
-    ControlImpact,
-    CounterfactualImpact,
-    Interval,
-    NotEnoughData,
-    Verdict,
-    impact_with_control,
-    impact_with_units,
-    impact_without_control,
-    money_impact,
-    sample_ratio_check,
-    total_money,
-)
+from flightdeck.core.errors import InvalidInput
+from flightdeck.impact.counterfactual import impact_without_control
+from flightdeck.impact.estimates import ControlImpact, CounterfactualImpact, Interval, NotEnoughData, Verdict
+from flightdeck.impact.valuation import money_impact, total_money
+from flightdeck.impact.with_control import impact_with_control, impact_with_units, sample_ratio_check
 
 RUNS = 200
 NOMINAL = (0.90, 0.99)

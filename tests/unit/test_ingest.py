@@ -12,12 +12,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from flightdeck import audit, formats, ingest
-from flightdeck.db import Database
-from flightdeck.errors import InvalidInput, PermissionDenied
-from flightdeck.formats import PRESETS, SourceFormat
-from flightdeck.ingest import ColumnMapping, DuplicateFile, Rejected
-from flightdeck.orm import IngestBatchRow, ObservationRow, RollupRow, utcnow
+from flightdeck.accounts import audit_trail
+from flightdeck.core.clock import utcnow
+from flightdeck.core.db import Database
+from flightdeck.core.errors import InvalidInput, PermissionDenied
+from flightdeck.kpis import definitions, entities, ingest
+from flightdeck.kpis.ingest import DuplicateFile
+from flightdeck.kpis.validation import ColumnMapping
+from flightdeck.orm import IngestBatchRow, ObservationRow, RollupRow
+from flightdeck.tabular import files, formats, uploads
+from flightdeck.tabular.findings import Rejected
+from flightdeck.tabular.formats import PRESETS, SourceFormat
 from tests.kpi_factories import MAPPING, Workspace, csv_file, days, load, make_kpi, workspace
 
 DE = PRESETS["de"][1]
@@ -40,7 +45,7 @@ def count(db: Database, table: type) -> int:
 
 
 def nothing_stored(db: Database) -> bool:
-    ingests = audit.list_events(db, audit.AuditFilter(actions=("kpi.ingest",)))[0]
+    ingests = audit_trail.list_events(db, audit_trail.AuditFilter(actions=("kpi.ingest",)))[0]
     return (count(db, ObservationRow), count(db, RollupRow), count(db, IngestBatchRow), ingests) == (
         0,
         0,
@@ -69,7 +74,7 @@ def test_a_file_in_a_german_export_format_loads_with_its_segments(db: Database) 
         "Bianca",
         30,
     )
-    [event] = audit.list_events(db, audit.AuditFilter(actions=("kpi.ingest",)))[0]
+    [event] = audit_trail.list_events(db, audit_trail.AuditFilter(actions=("kpi.ingest",)))[0]
     assert event.after["new"] == 30
     assert event.actor_id == ws.owner.id
 
@@ -170,12 +175,12 @@ def test_an_oversized_file_is_refused_before_it_is_parsed(
 ) -> None:
     ws = workspace(db)
     kpi = make_kpi(db, ws)
-    monkeypatch.setenv(ingest.MAX_UPLOAD_ENV, "0.001")  # about 1 KB
+    monkeypatch.setenv(uploads.MAX_UPLOAD_ENV, "0.001")  # about 1 KB
 
     def never(*_args: object, **_kwargs: object) -> None:
         raise AssertionError("the file was parsed")
 
-    monkeypatch.setattr(formats, "read_table", never)
+    monkeypatch.setattr(files, "read_table", never)
     big = csv_file([(d, "N1", 2.0) for d in days(JAN, 100)])
     for attempt in (
         lambda: load(db, ws.owner, kpi, big, "big.csv"),
@@ -326,12 +331,12 @@ def test_only_the_kpis_owners_and_admins_load_data(db: Database) -> None:
 
 
 def test_a_computed_kpi_takes_no_data_of_its_own(db: Database) -> None:
-    from flightdeck import kpis
-
     ws = workspace(db)
     parent = make_kpi(db, ws, "total", unit="x", aggregation="sum")
     make_kpi(db, ws, "part", unit="x", aggregation="sum", parent_id=parent.id)
-    parent = kpis.update_kpi(db, ws.owner, parent.id, parent.version, kpis.KpiDraft.of(parent, formula="sum"))
+    parent = definitions.update_kpi(
+        db, ws.owner, parent.id, parent.version, entities.KpiDraft.of(parent, formula="sum")
+    )
     with pytest.raises(InvalidInput) as refused:
         load(db, ws.owner, parent, csv_file([(JAN, "N1", 2.0)]))
     assert "computed from its drivers" in refused.value.problems[0].message

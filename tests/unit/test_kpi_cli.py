@@ -5,8 +5,9 @@ from pathlib import Path
 import pytest
 
 from flightdeck import __main__ as cli
-from flightdeck import alerts, kpis
-from flightdeck.db import Database
+from flightdeck.alerts import webhook
+from flightdeck.core.db import Database
+from flightdeck.kpis import definitions
 from tests.conftest import settings_for
 
 FILE = "Datum;Filiale;Wert\n01.10.2026;N101;4,50\n02.10.2026;N101;4,75\n"
@@ -16,7 +17,7 @@ FILE = "Datum;Filiale;Wert\n01.10.2026;N101;4,50\n02.10.2026;N101;4,75\n"
 def demo_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
     monkeypatch.setenv("FLIGHTDECK_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv(alerts.WEBHOOK_ENV, raising=False)
+    monkeypatch.delenv(webhook.WEBHOOK_ENV, raising=False)
     assert cli.main(["demo"]) == 0
     return tmp_path
 
@@ -47,8 +48,8 @@ def test_a_rejected_file_exits_non_zero_lists_the_rows_and_writes_the_report(
     path.write_text(FILE + "03.10.2026;N999;4,80\n", encoding="utf-8")
     report = demo_cli / "report.csv"
     db = database(demo_cli)
-    waste = kpis.get_kpi_by_key(db, "fresh_waste_rate")
-    before = kpis.observation_count(db, waste.id)
+    waste = definitions.get_kpi_by_key(db, "fresh_waste_rate")
+    before = definitions.observation_count(db, waste.id)
     code = cli.main(
         ["ingest", "kpi", "fresh_waste_rate", str(path), "--date-format", "dd.mm.yyyy", "--decimal", ",",
          "--thousands", ".", "--delimiter", ";", "--report", str(report)]
@@ -58,7 +59,7 @@ def test_a_rejected_file_exits_non_zero_lists_the_rows_and_writes_the_report(
     assert "1 problem(s) in 3 rows. Nothing was loaded" in err
     assert "row 4, Filiale = 'N999'" in err
     assert "N999" in report.read_text(encoding="utf-8-sig")
-    assert kpis.observation_count(db, waste.id) == before
+    assert definitions.observation_count(db, waste.id) == before
     db.dispose()
 
 
@@ -85,7 +86,7 @@ def test_alerts_deliver_says_what_it_did(
 ) -> None:
     assert cli.main(["alerts", "deliver"]) == 0
     assert "No webhook configured" in capsys.readouterr().out
-    monkeypatch.setenv(alerts.WEBHOOK_ENV, "http://127.0.0.1:9/unreachable")
-    monkeypatch.setattr(alerts, "FIRST_RETRY_SECONDS", 0)
+    monkeypatch.setenv(webhook.WEBHOOK_ENV, "http://127.0.0.1:9/unreachable")
+    monkeypatch.setattr(webhook, "FIRST_RETRY_SECONDS", 0)
     assert cli.main(["alerts", "deliver"]) == 0  # the demo's alerts were raised without a webhook
     assert "0 delivered, 0 failed (retried later), 0 pending." in capsys.readouterr().out

@@ -5,10 +5,13 @@ from datetime import date
 
 import pytest
 
-from flightdeck import audit, goals, kpis
-from flightdeck.db import Database
-from flightdeck.errors import InvalidInput, PermissionDenied, StaleEdit
-from flightdeck.kpis import KpiDraft
+from flightdeck.accounts import audit_trail
+from flightdeck.business import goals
+from flightdeck.core.db import Database
+from flightdeck.core.errors import InvalidInput, PermissionDenied, StaleEdit
+from flightdeck.kpis import definitions
+from flightdeck.kpis import tree as kpis_tree
+from flightdeck.kpis.entities import KpiDraft
 from tests.kpi_factories import csv_file, days, load, make_kpi, workspace
 
 FULL = KpiDraft(
@@ -33,8 +36,8 @@ FULL = KpiDraft(
 
 def test_an_owner_defines_a_kpi_with_every_field_on_their_goal(db: Database) -> None:
     ws = workspace(db)
-    kpi = kpis.create_kpi(db, ws.owner, ws.goal.id, FULL)
-    assert kpis.get_kpi_by_key(db, "fresh_waste_rate") == kpi
+    kpi = definitions.create_kpi(db, ws.owner, ws.goal.id, FULL)
+    assert definitions.get_kpi_by_key(db, "fresh_waste_rate") == kpi
     assert (kpi.goal_title, kpi.owner_id, kpi.currency, kpi.target_value, kpi.critical_threshold) == (
         "Reduce churn",
         ws.owner.id,
@@ -43,7 +46,7 @@ def test_an_owner_defines_a_kpi_with_every_field_on_their_goal(db: Database) -> 
         5.4,
     )
     assert kpi.owner_ids == {ws.owner.id}
-    [event] = audit.list_events(db, audit.AuditFilter(actions=("kpi.create",)))[0]
+    [event] = audit_trail.list_events(db, audit_trail.AuditFilter(actions=("kpi.create",)))[0]
     assert event.after["target_value"] == 4.2
 
 
@@ -69,9 +72,9 @@ def test_an_owner_defines_a_kpi_with_every_field_on_their_goal(db: Database) -> 
 def test_a_kpi_must_be_coherent(db: Database, changes: dict[str, object], field: str) -> None:
     ws = workspace(db)
     with pytest.raises(InvalidInput) as refused:
-        kpis.create_kpi(db, ws.owner, ws.goal.id, KpiDraft.of(FULL, **changes))  # type: ignore[arg-type]
+        definitions.create_kpi(db, ws.owner, ws.goal.id, KpiDraft.of(FULL, **changes))  # type: ignore[arg-type]
     assert field in {p.field for p in refused.value.problems}
-    assert kpis.list_kpis(db) == []
+    assert definitions.list_kpis(db) == []
 
 
 def test_up_is_good_turns_the_target_and_threshold_rules_around(db: Database) -> None:
@@ -88,33 +91,35 @@ def test_up_is_good_turns_the_target_and_threshold_rules_around(db: Database) ->
         warning_threshold=38,
         critical_threshold=33,
     )
-    assert kpis.create_kpi(db, ws.owner, ws.goal.id, stp).warning_threshold == 38
+    assert definitions.create_kpi(db, ws.owner, ws.goal.id, stp).warning_threshold == 38
     with pytest.raises(InvalidInput):
-        kpis.create_kpi(db, ws.owner, ws.goal.id, KpiDraft.of(stp, key="stp2", critical_threshold=40))
+        definitions.create_kpi(db, ws.owner, ws.goal.id, KpiDraft.of(stp, key="stp2", critical_threshold=40))
 
 
 def test_business_owners_define_kpis_on_their_own_goals_only(db: Database) -> None:
     ws = workspace(db)
     for someone in (ws.other_owner, ws.viewer, ws.scientist):
         with pytest.raises(PermissionDenied):
-            kpis.create_kpi(db, someone, ws.goal.id, FULL)
-    assert kpis.list_kpis(db) == []
-    by_admin = kpis.create_kpi(db, ws.admin, ws.goal.id, FULL)
+            definitions.create_kpi(db, someone, ws.goal.id, FULL)
+    assert definitions.list_kpis(db) == []
+    by_admin = definitions.create_kpi(db, ws.admin, ws.goal.id, FULL)
     assert by_admin.owner_id == ws.owner.id  # an admin's KPI belongs to the goal's owner by default
 
 
 def test_the_kpi_owner_and_the_goal_owner_edit_it_others_do_not(db: Database) -> None:
     ws = workspace(db)
-    kpi = kpis.create_kpi(db, ws.admin, ws.goal.id, KpiDraft.of(FULL, owner_id=ws.other_owner.id))
+    kpi = definitions.create_kpi(db, ws.admin, ws.goal.id, KpiDraft.of(FULL, owner_id=ws.other_owner.id))
     assert kpi.owner_ids == {ws.owner.id, ws.other_owner.id}
-    edited = kpis.update_kpi(db, ws.other_owner, kpi.id, kpi.version, KpiDraft.of(kpi, name="Waste"))
-    edited = kpis.update_kpi(db, ws.owner, kpi.id, edited.version, KpiDraft.of(edited, target_value=4.0))
+    edited = definitions.update_kpi(db, ws.other_owner, kpi.id, kpi.version, KpiDraft.of(kpi, name="Waste"))
+    edited = definitions.update_kpi(
+        db, ws.owner, kpi.id, edited.version, KpiDraft.of(edited, target_value=4.0)
+    )
     assert (edited.name, edited.target_value, edited.version) == ("Waste", 4.0, 3)
     with pytest.raises(PermissionDenied):
-        kpis.update_kpi(db, ws.viewer, kpi.id, edited.version, KpiDraft.of(edited, name="Mine"))
+        definitions.update_kpi(db, ws.viewer, kpi.id, edited.version, KpiDraft.of(edited, name="Mine"))
     with pytest.raises(StaleEdit):
-        kpis.update_kpi(db, ws.owner, kpi.id, kpi.version, KpiDraft.of(kpi, name="Stale"))
-    assert kpis.get_kpi(db, kpi.id).name == "Waste"
+        definitions.update_kpi(db, ws.owner, kpi.id, kpi.version, KpiDraft.of(kpi, name="Stale"))
+    assert definitions.get_kpi(db, kpi.id).name == "Waste"
 
 
 def test_drivers_form_a_tree_within_a_goal(db: Database) -> None:
@@ -122,14 +127,16 @@ def test_drivers_form_a_tree_within_a_goal(db: Database) -> None:
     root = make_kpi(db, ws, "churn")
     driver = make_kpi(db, ws, "offers", unit="offers", aggregation="sum", parent_id=root.id)
     leaf = make_kpi(db, ws, "redemption", parent_id=driver.id)
-    [tree] = kpis.tree(kpis.list_kpis(db))
+    [tree] = kpis_tree.tree(definitions.list_kpis(db))
     assert [(n.kpi.key, n.depth) for n in tree.walk()] == [("churn", 0), ("offers", 1), ("redemption", 2)]
     with pytest.raises(InvalidInput) as refused:  # churn under its own grandchild: a loop
-        kpis.update_kpi(db, ws.owner, root.id, root.version, KpiDraft.of(root, parent_id=leaf.id))
+        definitions.update_kpi(db, ws.owner, root.id, root.version, KpiDraft.of(root, parent_id=leaf.id))
     assert "a tree has no loops" in refused.value.problems[0].message
     elsewhere = goals.create_goal(db, ws.owner, goals.GoalDraft(title="Another goal"))
     with pytest.raises(InvalidInput) as refused:
-        kpis.create_kpi(db, ws.owner, elsewhere.id, KpiDraft(key="x", name="X", unit="u", parent_id=root.id))
+        definitions.create_kpi(
+            db, ws.owner, elsewhere.id, KpiDraft(key="x", name="X", unit="u", parent_id=root.id)
+        )
     assert "same goal" in refused.value.problems[0].message
 
 
@@ -137,7 +144,7 @@ def test_a_parent_is_computed_from_drivers_it_already_has(db: Database) -> None:
     ws = workspace(db)
     stp = make_kpi(db, ws, "stp", direction="up")
     with pytest.raises(InvalidInput) as refused:
-        kpis.update_kpi(db, ws.owner, stp.id, stp.version, KpiDraft.of(stp, formula="sum"))
+        definitions.update_kpi(db, ws.owner, stp.id, stp.version, KpiDraft.of(stp, formula="sum"))
     assert "add its drivers first" in refused.value.problems[0].message
     posted = make_kpi(db, ws, "posted", unit="invoices", aggregation="sum", parent_id=stp.id)
     received = make_kpi(db, ws, "received", unit="invoices", aggregation="sum", parent_id=stp.id)
@@ -146,13 +153,13 @@ def test_a_parent_is_computed_from_drivers_it_already_has(db: Database) -> None:
         stp, formula="ratio", numerator_id=posted.id, denominator_id=weekly.id, ratio_scale=100
     )
     with pytest.raises(InvalidInput):  # the denominator is not one of its drivers
-        kpis.update_kpi(db, ws.owner, stp.id, stp.version, ratio)
-    computed = kpis.update_kpi(
+        definitions.update_kpi(db, ws.owner, stp.id, stp.version, ratio)
+    computed = definitions.update_kpi(
         db, ws.owner, stp.id, stp.version, KpiDraft.of(ratio, denominator_id=received.id)
     )
     assert (computed.is_computed, computed.source, computed.ratio_scale) == (True, "manual", 100.0)
     with pytest.raises(InvalidInput) as refused:  # the numerator cannot leave while it is used
-        kpis.update_kpi(db, ws.owner, posted.id, posted.version, KpiDraft.of(posted, parent_id=None))
+        definitions.update_kpi(db, ws.owner, posted.id, posted.version, KpiDraft.of(posted, parent_id=None))
     assert "is computed from this KPI" in refused.value.problems[0].message
 
 
@@ -162,7 +169,7 @@ def test_a_kpi_with_its_own_data_cannot_become_computed(db: Database) -> None:
     make_kpi(db, ws, "child", aggregation="sum", unit="x", parent_id=parent.id)
     load(db, ws.owner, parent, csv_file([(d, "", 1.0) for d in days(date(2025, 1, 1), 3)]))
     with pytest.raises(InvalidInput) as refused:
-        kpis.update_kpi(db, ws.owner, parent.id, parent.version, KpiDraft.of(parent, formula="sum"))
+        definitions.update_kpi(db, ws.owner, parent.id, parent.version, KpiDraft.of(parent, formula="sum"))
     assert "has observations of its own" in refused.value.problems[0].message
 
 

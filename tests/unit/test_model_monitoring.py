@@ -10,10 +10,22 @@ import pandas as pd
 import pytest
 
 from flightdeck import __main__ as cli
-from flightdeck import alerts, drift, drift_stats, model_alerts, predictions, registry
-from flightdeck.db import Database
-from flightdeck.drift_stats import Band
-from flightdeck.roles import Role
+from flightdeck import orm
+from flightdeck.alerts import inbox
+from flightdeck.core.db import Database
+from flightdeck.core.roles import Role
+from flightdeck.impact import impact_alerts
+from flightdeck.models import (
+    drift,
+    drift_stats,
+    log_files,
+    model_alerts,
+    outcome_logs,
+    prediction_logs,
+    records,
+    registry,
+)
+from flightdeck.models.drift_stats import Band
 from tests.factories import (
     FEATURES,
     add_model,
@@ -55,13 +67,13 @@ def log_for(day: date, frame: pd.DataFrame, prediction: np.ndarray | float = 0.5
 
 def ingest(
     db: Database, churn: dict, day: date, frame: pd.DataFrame, **options: object
-) -> predictions.LogResult:
+) -> log_files.LogResult:
     data = log_for(day, frame, **options)  # type: ignore[arg-type]
-    return predictions.ingest_predictions(db, churn["dana"], churn["model"].id, 1, data, f"{day}.csv")
+    return prediction_logs.ingest_predictions(db, churn["dana"], churn["model"].id, 1, data, f"{day}.csv")
 
 
-def open_alerts(db: Database, kind: str) -> list[alerts.Alert]:
-    return [a for a in alerts.list_alerts(db, states=("open", "acknowledged")) if a.kind == kind]
+def open_alerts(db: Database, kind: str) -> list[inbox.Alert]:
+    return [a for a in inbox.list_alerts(db, states=("open", "acknowledged")) if a.kind == kind]
 
 
 def older(frame: pd.DataFrame) -> pd.DataFrame:
@@ -72,7 +84,7 @@ def test_the_prediction_profile_is_the_holdout_scores_binned_like_a_feature(
     db: Database, churn: dict
 ) -> None:
     with db.read() as session:
-        evaluation = session.get_one(registry.ModelVersionRow, churn["version"].id).evaluation
+        evaluation = session.get_one(orm.ModelVersionRow, churn["version"].id).evaluation
     profile = drift.prediction_profile(evaluation)
     assert profile is not None
     frame = churn_frame()
@@ -128,7 +140,7 @@ def test_major_drift_raises_one_alert_that_clears_when_the_inputs_recover(db: Da
     assert alert.goal_id == churn["model"].goal_id  # the goal owner's inbox
     ingest(db, churn, LIVE + timedelta(days=40), churn_frame(rows=600, seed=8))  # window has moved on
     assert open_alerts(db, "model_drift") == []
-    assert [a.state for a in alerts.list_alerts(db) if a.kind == "model_drift"] == ["cleared"]
+    assert [a.state for a in inbox.list_alerts(db) if a.kind == "model_drift"] == ["cleared"]
 
 
 def test_a_performance_drop_beyond_the_tolerance_raises_a_critical_alert(db: Database, churn: dict) -> None:
@@ -143,7 +155,7 @@ def test_a_performance_drop_beyond_the_tolerance_raises_a_critical_alert(db: Dat
             "outcome": 1 - frame["churned"],  # the opposite of what happened: ROC AUC far below holdout
         }
     )
-    result = predictions.ingest_outcomes(db, churn["dana"], churn["model"].id, csv_bytes(wrong), "o.csv")
+    result = outcome_logs.ingest_outcomes(db, churn["dana"], churn["model"].id, csv_bytes(wrong), "o.csv")
     assert any("live performance dropped" in a for a in result.alerts)
     (alert,) = open_alerts(db, "model_performance")
     assert alert.severity == "critical"
@@ -155,9 +167,9 @@ def test_refresh_overdue_is_raised_by_the_daily_check_and_cleared_by_a_new_sched
 ) -> None:
     with db.transaction() as session:
         assert model_alerts.evaluate_logs(session, churn["model"].id, today=date(2026, 3, 30)) == []
-    raised = model_alerts.evaluate_all(db, today=date(2026, 4, 15))
+    raised = impact_alerts.evaluate_all(db, today=date(2026, 4, 15))
     assert any("refresh overdue" in m and "due on 2026-04-02" in m for m in raised)
-    assert model_alerts.evaluate_all(db, today=date(2026, 4, 16)) == []  # once, not every day
+    assert impact_alerts.evaluate_all(db, today=date(2026, 4, 16)) == []  # once, not every day
     with db.transaction() as session:
         model_alerts.evaluate_logs(session, churn["model"].id, today=date(2026, 3, 30))
     assert open_alerts(db, "model_refresh") == []
@@ -169,7 +181,7 @@ def test_an_impact_that_turns_negative_with_confidence_raises_an_alert_at_the_kp
     model = registry.create_model(
         db,
         ws.scientist,
-        registry.ModelDraft("m", "Churn model", ws.goal.id, "classification", "", (churn.id,)),
+        records.ModelDraft("m", "Churn model", ws.goal.id, "classification", "", (churn.id,)),
     )
     version = add_version(db, ws.scientist, model.id)
     rita = add_user(db, "rita", Role.REVIEWER)

@@ -5,17 +5,17 @@ from datetime import date, timedelta
 
 import pytest
 
-from flightdeck import kpis, monitoring
-from flightdeck.db import Database
-from flightdeck.kpis import KpiDraft
-from flightdeck.monitoring import MAX_POINTS, Series, choose_grain, split_partial
+from flightdeck.core.db import Database
+from flightdeck.kpis import definitions, kpi_status, series_reader
+from flightdeck.kpis.entities import KpiDraft
+from flightdeck.kpis.series_reader import MAX_POINTS, Series, choose_grain, split_partial
 from tests.kpi_factories import csv_file, days, load, make_kpi, workspace
 
 MON = date(2025, 1, 6)  # a Monday
 
 
 def values(db: Database, kpi_id: int, node: str, grain: str, start: date, end: date) -> dict[date, float]:
-    found = monitoring.series(db, kpi_id, [node], grain, start, end)[node]
+    found = series_reader.series(db, kpi_id, [node], grain, start, end)[node]
     return dict(zip(found.periods, found.values, strict=True))
 
 
@@ -48,10 +48,10 @@ def test_a_node_with_its_own_values_shows_them_and_arms_stay_out_of_the_total(db
     assert values(db, churn.id, "N", "day", MON, MON) == {MON: 2.0}  # its own value, not N1's
     assert values(db, churn.id, "", "day", MON, MON) == {MON: 2.5}  # regions only
     assert values(db, churn.id, "treatment", "day", MON, MON) == {MON: 50.0}
-    extent = monitoring.extent(db, churn.id)
+    extent = series_reader.extent(db, churn.id)
     assert extent.arms == ("treatment", "control")
-    assert [b.node.code for b in monitoring.breakdown(db, churn.id, "")] == ["N", "S"]
-    assert [b.node.code for b in monitoring.breakdown(db, churn.id, "N")] == ["N1"]
+    assert [b.node.code for b in series_reader.breakdown(db, churn.id, "")] == ["N", "S"]
+    assert [b.node.code for b in series_reader.breakdown(db, churn.id, "N")] == ["N1"]
 
 
 def test_last_adds_each_segments_latest_value(db: Database) -> None:
@@ -71,7 +71,7 @@ def test_a_computed_ratio_divides_the_drivers_period_totals(db: Database) -> Non
     rate = make_kpi(db, ws, "waste_rate", direction="down")
     written = make_kpi(db, ws, "written_off", unit="EUR", aggregation="sum", parent_id=rate.id)
     sales = make_kpi(db, ws, "sales", unit="EUR", aggregation="sum", parent_id=rate.id)
-    kpis.update_kpi(
+    definitions.update_kpi(
         db, ws.owner, rate.id, rate.version,
         KpiDraft.of(rate, formula="ratio", numerator_id=written.id, denominator_id=sales.id, ratio_scale=100),
     )  # fmt: skip
@@ -81,7 +81,7 @@ def test_a_computed_ratio_divides_the_drivers_period_totals(db: Database) -> Non
         MON: pytest.approx(100 * 35 / 400)
     }  # not a mean of rates
     assert values(db, rate.id, "S", "day", MON, MON) == {MON: pytest.approx(10.0)}
-    assert monitoring.extent(db, rate.id).last == MON
+    assert series_reader.extent(db, rate.id).last == MON
 
 
 def test_a_chart_never_needs_more_than_two_thousand_points(db: Database) -> None:
@@ -95,7 +95,7 @@ def test_a_chart_never_needs_more_than_two_thousand_points(db: Database) -> None
     ws = workspace(db)
     kpi = make_kpi(db, ws, "long")
     load(db, ws.owner, kpi, csv_file([(d, "N1", 1.0) for d in days(date(2019, 1, 1), 2500)]))
-    series = monitoring.series(db, kpi.id, [""], "day", date(2019, 1, 1), date(2025, 11, 4))[""]
+    series = series_reader.series(db, kpi.id, [""], "day", date(2019, 1, 1), date(2025, 11, 4))[""]
     assert series.grain == "week"
     assert len(series.periods) <= MAX_POINTS
 
@@ -146,7 +146,7 @@ def test_the_status_rule(
     ws = workspace(db)
     kpi = make_kpi(db, ws, "waste", **fields)
     load(db, ws.owner, kpi, csv_file([(d, "N1", value) for d in days(date(2025, 1, 1), 28)]))
-    status = monitoring.statuses(db, [kpi.id])[kpi.id]
+    status = kpi_status.statuses(db, [kpi.id])[kpi.id]
     assert (status.level, status.threshold, status.trajectory) == (level, threshold, trajectory)
     assert status.current == pytest.approx(value)
     assert status.window == (date(2025, 1, 1), date(2025, 1, 28))
@@ -156,8 +156,8 @@ def test_the_status_rule(
 def test_a_kpi_without_data_has_no_status_yet_and_money_needs_a_value(db: Database) -> None:
     ws = workspace(db)
     kpi = make_kpi(db, ws, "waste", **plan(value_per_unit=1000.0))
-    assert monitoring.statuses(db, [kpi.id])[kpi.id].level == "no_data"
+    assert kpi_status.statuses(db, [kpi.id])[kpi.id].level == "no_data"
     load(db, ws.owner, kpi, csv_file([(d, "N1", 4.9) for d in days(date(2025, 1, 1), 28)]))
-    status = monitoring.statuses(db, [kpi.id])[kpi.id]
+    status = kpi_status.statuses(db, [kpi.id])[kpi.id]
     assert status.gap_value_per_year == pytest.approx((status.expected - 4.9) * 1000)  # behind: negative
     assert status.gap_value_per_year < 0

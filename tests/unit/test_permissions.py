@@ -5,12 +5,12 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import select
 
-from flightdeck import auth
-from flightdeck.auth import PERMISSIONS, User, authorize, can
-from flightdeck.db import Database
-from flightdeck.errors import PermissionDenied
+from flightdeck.core import permissions
+from flightdeck.core.db import Database
+from flightdeck.core.errors import PermissionDenied
+from flightdeck.core.permissions import PERMISSIONS, User, authorize, can
+from flightdeck.core.roles import Role
 from flightdeck.orm import AuditEventRow
-from flightdeck.roles import Role
 
 V, BO, DS, R, A = Role.VIEWER, Role.BUSINESS_OWNER, Role.DATA_SCIENTIST, Role.REVIEWER, Role.ADMIN
 
@@ -87,7 +87,7 @@ def test_several_roles_add_up() -> None:
 def test_a_refusal_inside_a_transaction_is_rolled_back_but_audited(db: Database) -> None:
     viewer = person(V, user_id=99)
     with pytest.raises(PermissionDenied), db.transaction() as session:
-        auth.authorize(viewer, "user.manage", entity="users")
+        permissions.authorize(viewer, "user.manage", entity="users")
     with db.read() as session:
         event = session.scalars(select(AuditEventRow)).one()
     assert (event.action, event.actor_id, event.entity_id) == ("permission.denied", 99, "user.manage")

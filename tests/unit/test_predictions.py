@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import select
 
 from flightdeck import __main__ as cli
-from flightdeck import predictions
-from flightdeck.db import Database
-from flightdeck.errors import PermissionDenied
-from flightdeck.ingest import Rejected
+from flightdeck.core.db import Database
+from flightdeck.core.errors import PermissionDenied
+from flightdeck.core.roles import Role
+from flightdeck.models import log_files, log_reports, outcome_logs, prediction_logs, pseudonyms
 from flightdeck.orm import OutcomeRow, PredictionRow
-from flightdeck.roles import Role
+from flightdeck.tabular.findings import Rejected
 from tests.conftest import settings_for
 from tests.factories import FEATURES, add_model, add_user, add_version, csv_bytes
 
@@ -38,19 +38,19 @@ def log(rows: list[tuple[str, str, float]]) -> bytes:
 
 def test_a_log_is_stored_with_pseudonymised_keys_never_the_raw_ones(db: Database, churn: dict) -> None:
     data = log([("2026-03-01T08:00:00Z", "GC-10000001", 0.8), ("2026-03-01 09:30", "GC-10000002", 0.2)])
-    result = predictions.ingest_predictions(db, churn["dana"], churn["model"].id, 1, data, "log.csv")
+    result = prediction_logs.ingest_predictions(db, churn["dana"], churn["model"].id, 1, data, "log.csv")
     assert result.rows == 2
     with db.read() as session:
         stored = session.scalars(select(PredictionRow).order_by(PredictionRow.id)).all()
     keys = [p.subject_key for p in stored]
     assert not {"GC-10000001", "GC-10000002"} & set(keys)
     assert all(len(k) == 64 for k in keys)
-    secret = predictions.pseudonymisation_key(db.settings)
-    assert keys == predictions.pseudonymise(secret, ["GC-10000001", "GC-10000002"])
+    secret = pseudonyms.pseudonymisation_key(db.settings)
+    assert keys == pseudonyms.pseudonymise(secret, ["GC-10000001", "GC-10000002"])
     assert stored[0].features == {"tenure_months": 10.0, "visits_last_30d": 20.0, "basket_value_eur": 30.0}
     assert (stored[0].segment, stored[0].prediction) == ("N", 0.8)
     assert stored[1].predicted_at.isoformat() == "2026-03-01T09:30:00+00:00"
-    daily = predictions.feature_daily(db, churn["model"].id, "visits_last_30d")
+    daily = log_reports.feature_daily(db, churn["model"].id, "visits_last_30d")
     assert daily[["mean", "n"]].values.tolist() == [[20.0, 2]]
 
 
@@ -58,14 +58,14 @@ def test_the_key_file_is_created_once_owner_only_unless_a_secret_is_configured(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = settings_for("sqlite://", tmp_path)
-    monkeypatch.delenv(predictions.KEY_ENV, raising=False)
-    first = predictions.pseudonymisation_key(settings)
-    path = tmp_path / predictions.KEY_FILE
+    monkeypatch.delenv(pseudonyms.KEY_ENV, raising=False)
+    first = pseudonyms.pseudonymisation_key(settings)
+    path = tmp_path / pseudonyms.KEY_FILE
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
-    assert predictions.pseudonymisation_key(settings) == first
-    monkeypatch.setenv(predictions.KEY_ENV, "production-secret")
-    assert predictions.pseudonymisation_key(settings) == b"production-secret"
-    assert predictions.pseudonymise(b"a", ["x"]) != predictions.pseudonymise(b"b", ["x"])
+    assert pseudonyms.pseudonymisation_key(settings) == first
+    monkeypatch.setenv(pseudonyms.KEY_ENV, "production-secret")
+    assert pseudonyms.pseudonymisation_key(settings) == b"production-secret"
+    assert pseudonyms.pseudonymise(b"a", ["x"]) != pseudonyms.pseudonymise(b"b", ["x"])
 
 
 def test_outcomes_join_the_latest_prediction_at_or_before_them_within_the_horizon(
@@ -80,12 +80,12 @@ def test_outcomes_join_the_latest_prediction_at_or_before_them_within_the_horizo
             ("2026-01-01", "GC-2", 0.60),  # beyond a 30-day horizon
         ]
     )
-    predictions.ingest_predictions(db, churn["dana"], model_id, 1, data, "log.csv")
+    prediction_logs.ingest_predictions(db, churn["dana"], model_id, 1, data, "log.csv")
     outcomes = pd.DataFrame(
         {"observed_at": ["2026-03-15", "2026-03-15", "2026-03-15"], "subject_key": ["GC-1", "GC-2", "GC-9"],
          "outcome": ["yes", "0", "1"]}
     )  # fmt: skip
-    result = predictions.ingest_outcomes(
+    result = outcome_logs.ingest_outcomes(
         db, churn["dana"], model_id, csv_bytes(outcomes), "outcomes.csv", horizon_days=30
     )
     assert (result.rows, result.matched) == (3, 1)
@@ -96,7 +96,7 @@ def test_outcomes_join_the_latest_prediction_at_or_before_them_within_the_horizo
             )
         ).all()
     assert joined == [(1.0, 0.70)]
-    live = predictions.live_performance(db, model_id)
+    live = log_reports.live_performance(db, model_id)
     assert (live.predictions, live.outcomes, live.joined) == (4, 3, 1)
 
 
@@ -106,7 +106,9 @@ def test_a_bad_log_reports_every_row_and_stores_nothing(db: Database, churn: dic
     frame.loc[1, "subject_key"] = ""
     frame.loc[2, "visits_last_30d"] = "many"
     with pytest.raises(Rejected) as rejected:
-        predictions.ingest_predictions(db, churn["dana"], churn["model"].id, 1, csv_bytes(frame), "bad.csv")
+        prediction_logs.ingest_predictions(
+            db, churn["dana"], churn["model"].id, 1, csv_bytes(frame), "bad.csv"
+        )
     assert [(p.row, p.field) for p in rejected.value.problems] == [
         (2, "timestamp"),
         (3, "subject_key"),
@@ -118,12 +120,12 @@ def test_a_bad_log_reports_every_row_and_stores_nothing(db: Database, churn: dic
 
 def test_the_same_log_twice_is_refused_and_others_may_not_load(db: Database, churn: dict) -> None:
     data = log([("2026-03-01", "a", 0.5)])
-    predictions.ingest_predictions(db, churn["dana"], churn["model"].id, 1, data, "log.csv")
-    with pytest.raises(predictions.DuplicateLog, match="already loaded"):
-        predictions.ingest_predictions(db, churn["dana"], churn["model"].id, 1, data, "log.csv")
+    prediction_logs.ingest_predictions(db, churn["dana"], churn["model"].id, 1, data, "log.csv")
+    with pytest.raises(log_files.DuplicateLog, match="already loaded"):
+        prediction_logs.ingest_predictions(db, churn["dana"], churn["model"].id, 1, data, "log.csv")
     other = add_user(db, "omar", Role.DATA_SCIENTIST)
     with pytest.raises(PermissionDenied):
-        predictions.ingest_predictions(
+        prediction_logs.ingest_predictions(
             db, other, churn["model"].id, 1, log([("2026-03-02", "b", 1)]), "x.csv"
         )
 

@@ -8,31 +8,37 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from flightdeck import alerts, audit, context, goals, kpis, readiness, registry
-from flightdeck.db import Database
-from flightdeck.errors import InvalidInput, PermissionDenied
-from flightdeck.orm import AlertDeliveryRow, AlertRow, utcnow
-from flightdeck.readiness_rubric import CHECKS, FAIL, NOT_READY, PASS, PILOT_READY, PRODUCTION_READY
-from flightdeck.registry import FourEyes
-from flightdeck.roles import Role
+from flightdeck.accounts import audit_trail
+from flightdeck.alerts import webhook
+from flightdeck.business import dictionary, goals
+from flightdeck.core.clock import utcnow
+from flightdeck.core.db import Database
+from flightdeck.core.errors import InvalidInput, PermissionDenied
+from flightdeck.core.roles import Role
+from flightdeck.kpis import definitions, entities
+from flightdeck.models import lifecycle, records, registry, versioning
+from flightdeck.models.lifecycle import FourEyes
+from flightdeck.orm import AlertDeliveryRow, AlertRow
+from flightdeck.readiness import attestations, checks, gate, portfolio, scoring, snapshots
+from flightdeck.readiness.rubric import CHECKS, FAIL, NOT_READY, PASS, PILOT_READY, PRODUCTION_READY
 from tests.factories import FEATURES, churn_frame, csv_bytes, fitted_classifier, skops_bytes
 
 DS, R, BO, A = Role.DATA_SCIENTIST, Role.REVIEWER, Role.BUSINESS_OWNER, Role.ADMIN
 WHO = {BO: "bianca", DS: "dana", R: "rita", A: "ada"}
 
 
-def workspace(db: Database, team: dict) -> registry.Model:
+def workspace(db: Database, team: dict) -> records.Model:
     """A goal with a value statement, a KPI with baseline, target and money value, and dictionary
     fields (with units) for the churn features."""
     owner = team["bianca"]
     goal = goals.create_goal(
         db, owner, goals.GoalDraft(title="Reduce churn", value_statement="€1.3 M a year.")
     )
-    kpi = kpis.create_kpi(
+    kpi = definitions.create_kpi(
         db,
         owner,
         goal.id,
-        kpis.KpiDraft(
+        entities.KpiDraft(
             "churn_rate",
             "Churn rate",
             "%",
@@ -45,23 +51,25 @@ def workspace(db: Database, team: dict) -> registry.Model:
         ),
     )
     for feature in FEATURES:
-        context.create_field(
-            db, owner, context.FieldDraft(feature, feature.replace("_", " "), "decimal", "Meaning.", unit="u")
+        dictionary.create_field(
+            db,
+            owner,
+            dictionary.FieldDraft(feature, feature.replace("_", " "), "decimal", "Meaning.", unit="u"),
         )
     return registry.create_model(
-        db, team["dana"], registry.ModelDraft("churn", "Churn", goal.id, "classification", "", (kpi.id,))
+        db, team["dana"], records.ModelDraft("churn", "Churn", goal.id, "classification", "", (kpi.id,))
     )
 
 
-def new_version(db: Database, team: dict, model_id: int) -> registry.ModelVersion:
+def new_version(db: Database, team: dict, model_id: int) -> records.ModelVersion:
     frame = churn_frame()
-    upload = registry.VersionUpload(
-        artifact=registry.Upload("churn.skops", skops_bytes(fitted_classifier(frame))),
-        holdout=registry.Upload("holdout.csv", csv_bytes(frame)),
+    upload = versioning.VersionUpload(
+        artifact=versioning.Upload("churn.skops", skops_bytes(fitted_classifier(frame))),
+        holdout=versioning.Upload("holdout.csv", csv_bytes(frame)),
         target="churned",
         segment_column="region",
-        reference=registry.Upload("sample.csv", csv_bytes(frame)),
-        docs=registry.VersionDocs(
+        reference=versioning.Upload("sample.csv", csv_bytes(frame)),
+        docs=records.VersionDocs(
             "Target offers.",
             "Not for business customers.",
             90,
@@ -69,24 +77,24 @@ def new_version(db: Database, team: dict, model_id: int) -> registry.ModelVersio
             "git: x@1",
         ),
     )
-    version = registry.create_version(db, team["dana"], model_id, upload)
-    fields = {f.key: f.id for f in context.list_fields(db)}
-    return registry.confirm_features(
+    version = versioning.create_version(db, team["dana"], model_id, upload)
+    fields = {f.key: f.id for f in dictionary.list_fields(db)}
+    return versioning.confirm_features(
         db, team["dana"], version.id, version.version, {f: fields[f] for f in FEATURES}
     )
 
 
-def attest_all(db: Database, team: dict, version_id: int) -> readiness.Readiness:
+def attest_all(db: Database, team: dict, version_id: int) -> scoring.Readiness:
     result = None
     for check in CHECKS:
-        if check.attested and check.id not in readiness.PERSONAL_ONLY:
-            result = readiness.attest(db, team[WHO[check.fixers[0]]], version_id, check.id, "Checked.")
+        if check.attested and check.id not in checks.PERSONAL_ONLY:
+            result = attestations.attest(db, team[WHO[check.fixers[0]]], version_id, check.id, "Checked.")
     assert result is not None
     return result
 
 
 def level(db: Database, version_id: int) -> str:
-    return readiness.current(db, version_id).score.level
+    return snapshots.current(db, version_id).score.level
 
 
 def test_a_fully_evidenced_version_is_production_ready_and_passes_the_gate(db: Database, team: dict) -> None:
@@ -94,15 +102,15 @@ def test_a_fully_evidenced_version_is_production_ready_and_passes_the_gate(db: D
     version = new_version(db, team, model.id)
     attest_all(db, team, version.id)
     assert level(db, version.id) == NOT_READY  # independent approval still missing (blocking)
-    registry.request_review(db, team["dana"], version.id)
-    registry.approve(db, team["rita"], version.id, "Fine.")
-    ready = readiness.current(db, version.id)
+    lifecycle.request_review(db, team["dana"], version.id)
+    lifecycle.approve(db, team["rita"], version.id, "Fine.")
+    ready = snapshots.current(db, version.id)
     assert ready.score.level == PRODUCTION_READY, [
         (r.check.id, r.status) for r in ready.results if r.status != PASS
     ]
-    assert registry.promote(db, team["dana"], version.id).stage == "production"
+    assert lifecycle.promote(db, team["dana"], version.id).stage == "production"
 
-    history = readiness.history(db, version.id)
+    history = snapshots.history(db, version.id)
     causes = [s.cause for s in history]
     assert causes[0] == "Version registered"
     assert "Features mapped" in causes
@@ -115,11 +123,11 @@ def test_a_fully_evidenced_version_is_production_ready_and_passes_the_gate(db: D
 def test_snapshots_are_stored_only_when_the_evidence_changes(db: Database, team: dict) -> None:
     model = workspace(db, team)
     version = new_version(db, team, model.id)
-    before = len(readiness.history(db, version.id))
-    readiness.current(db, version.id)  # reading re-checks, but nothing moved
-    assert len(readiness.history(db, version.id)) == before
-    readiness.attest(db, team["rita"], version.id, "code_reviewed", "Read the training code.")
-    after = readiness.history(db, version.id)
+    before = len(snapshots.history(db, version.id))
+    snapshots.current(db, version.id)  # reading re-checks, but nothing moved
+    assert len(snapshots.history(db, version.id)) == before
+    attestations.attest(db, team["rita"], version.id, "code_reviewed", "Read the training code.")
+    after = snapshots.history(db, version.id)
     assert len(after) == before + 1
     assert after[-1].cause == "Model code reviewed: attested by Rita"
     assert after[-1].dimensions["maintainability"] > after[-2].dimensions["maintainability"]
@@ -131,16 +139,16 @@ def test_attestations_need_the_right_role_are_audited_and_lapse_with_a_new_versi
     model = workspace(db, team)
     v1 = new_version(db, team, model.id)
     with pytest.raises(PermissionDenied):
-        readiness.attest(db, team["victor"], v1.id, "owner_signoff", "Yes.")
+        attestations.attest(db, team["victor"], v1.id, "owner_signoff", "Yes.")
     with pytest.raises(PermissionDenied):
-        readiness.attest(db, team["dana"], v1.id, "owner_signoff", "Yes.")  # a business owner's to give
+        attestations.attest(db, team["dana"], v1.id, "owner_signoff", "Yes.")  # a business owner's to give
     with pytest.raises(PermissionDenied):
-        readiness.attest(db, team["kenji"], v1.id, "owners", "Me.")  # a data scientist, not an author
+        attestations.attest(db, team["kenji"], v1.id, "owners", "Me.")  # a data scientist, not an author
     with pytest.raises(InvalidInput, match="note"):
-        readiness.attest(db, team["bianca"], v1.id, "owner_signoff", "  ")
+        attestations.attest(db, team["bianca"], v1.id, "owner_signoff", "  ")
     with pytest.raises(InvalidInput, match="not a check"):
-        readiness.attest(db, team["bianca"], v1.id, "drift_ok", "Fine.")
-    signed = readiness.attest(
+        attestations.attest(db, team["bianca"], v1.id, "drift_ok", "Fine.")
+    signed = attestations.attest(
         db, team["bianca"], v1.id, "owner_signoff", "Signed for the pilot.", "https://wiki.example/churn"
     )
     result = next(r for r in signed.results if r.check.id == "owner_signoff")
@@ -148,15 +156,15 @@ def test_attestations_need_the_right_role_are_audited_and_lapse_with_a_new_versi
     assert "Bianca" in result.evidence
     assert result.attestation is not None
     assert result.attestation.link == "https://wiki.example/churn"
-    events = audit.list_events(db, audit.AuditFilter(actions=("readiness.attest",)))[0]
+    events = audit_trail.list_events(db, audit_trail.AuditFilter(actions=("readiness.attest",)))[0]
     assert [(e.actor_name, e.entity_id) for e in events] == [("Bianca", str(v1.id))]
 
     v2 = new_version(db, team, model.id)
-    statuses = readiness.current(db, v2.id).statuses
+    statuses = snapshots.current(db, v2.id).statuses
     assert statuses["owner_signoff"] == FAIL  # lapsed: it was given for v1
-    assert readiness.current(db, v1.id).statuses["owner_signoff"] == PASS
+    assert snapshots.current(db, v1.id).statuses["owner_signoff"] == PASS
 
-    withdrawn = readiness.withdraw(db, team["rita"], result.attestation.id)
+    withdrawn = attestations.withdraw(db, team["rita"], result.attestation.id)
     assert withdrawn.statuses["owner_signoff"] == FAIL
 
 
@@ -165,30 +173,28 @@ def test_the_gate_refuses_until_an_independent_reviewer_overrides_with_a_reason(
 ) -> None:
     model = workspace(db, team)
     version = new_version(db, team, model.id)
-    registry.request_review(db, team["dana"], version.id)
-    registry.approve(db, team["rita"], version.id, "Approved for a pilot.")
+    lifecycle.request_review(db, team["dana"], version.id)
+    lifecycle.approve(db, team["rita"], version.id, "Approved for a pilot.")
     with pytest.raises(InvalidInput, match="not Production-ready"):
-        registry.promote(db, team["dana"], version.id)
+        lifecycle.promote(db, team["dana"], version.id)
     assert registry.get_version(db, version.id).stage == "approved"
     with pytest.raises(PermissionDenied):
-        readiness.record_override(db, team["dana"], version.id, "I built it, trust me.")
+        gate.record_override(db, team["dana"], version.id, "I built it, trust me.")
     with pytest.raises(InvalidInput, match="reason"):
-        readiness.record_override(db, team["rita"], version.id, " ")
-    by_kenji = registry.VersionUpload(  # kenji becomes an author, so four eyes apply to him
-        registry.Upload("m.skops", skops_bytes(fitted_classifier(churn_frame()))),
-        registry.Upload("h.csv", csv_bytes(churn_frame())),
+        gate.record_override(db, team["rita"], version.id, " ")
+    by_kenji = versioning.VersionUpload(  # kenji becomes an author, so four eyes apply to him
+        versioning.Upload("m.skops", skops_bytes(fitted_classifier(churn_frame()))),
+        versioning.Upload("h.csv", csv_bytes(churn_frame())),
         "churned",
     )
-    registry.create_version(db, team["kenji"], model.id, by_kenji, latency=False)
+    versioning.create_version(db, team["kenji"], model.id, by_kenji, latency=False)
     with pytest.raises(FourEyes):
-        readiness.record_override(db, team["kenji"], version.id, "Pilot only.")
-    override = readiness.record_override(
-        db, team["rita"], version.id, "Pilot in North only; rollback is instant."
-    )
+        gate.record_override(db, team["kenji"], version.id, "Pilot only.")
+    override = gate.record_override(db, team["rita"], version.id, "Pilot in North only; rollback is instant.")
     assert override.level in (NOT_READY, PILOT_READY)
-    assert registry.promote(db, team["dana"], version.id).stage == "production"
-    assert readiness.overrides(db, version.id)[0].used_at is not None
-    events = audit.list_events(db, audit.AuditFilter(actions=("readiness.override",)))[0]
+    assert lifecycle.promote(db, team["dana"], version.id).stage == "production"
+    assert gate.overrides(db, version.id)[0].used_at is not None
+    events = audit_trail.list_events(db, audit_trail.AuditFilter(actions=("readiness.override",)))[0]
     assert len(events) == 1
     assert events[0].actor_name == "Rita"
     assert "Pilot in North only" in str(events[0].after)
@@ -197,13 +203,13 @@ def test_the_gate_refuses_until_an_independent_reviewer_overrides_with_a_reason(
 def test_falling_a_level_raises_one_alert_which_clears_on_recovery(
     db: Database, team: dict, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(alerts.WEBHOOK_ENV, "http://127.0.0.1:9/hook")  # announced, like KPI alerts
-    monkeypatch.setattr(alerts, "dispatch", lambda db, post=None: None)
+    monkeypatch.setenv(webhook.WEBHOOK_ENV, "http://127.0.0.1:9/hook")  # announced, like KPI alerts
+    monkeypatch.setattr(webhook, "dispatch", lambda db, post=None: None)
     model = workspace(db, team)
     version = new_version(db, team, model.id)
     attest_all(db, team, version.id)
-    registry.request_review(db, team["dana"], version.id)
-    registry.approve(db, team["rita"], version.id, "Fine.")
+    lifecycle.request_review(db, team["dana"], version.id)
+    lifecycle.approve(db, team["rita"], version.id, "Fine.")
     assert level(db, version.id) == PRODUCTION_READY
     key = f"readiness:{version.id}:level"
 
@@ -215,19 +221,19 @@ def test_falling_a_level_raises_one_alert_which_clears_on_recovery(
                 )
             )
 
-    found = readiness.current(db, version.id)
+    found = snapshots.current(db, version.id)
     owners = found.results[[c.id for c in CHECKS].index("owners")].attestation
-    readiness.withdraw(db, team["dana"], owners.id)  # maintainability 75: Pilot-ready
+    attestations.withdraw(db, team["dana"], owners.id)  # maintainability 75: Pilot-ready
     assert level(db, version.id) == PILOT_READY
     raised = open_alerts()
     assert len(raised) == 1
     assert "fell from Production-ready to Pilot-ready" in raised[0].message
-    reviewed = readiness.current(db, version.id).results[[c.id for c in CHECKS].index("code_reviewed")]
-    readiness.withdraw(db, team["rita"], reviewed.attestation.id)  # 50: still Pilot-ready, same alert
+    reviewed = snapshots.current(db, version.id).results[[c.id for c in CHECKS].index("code_reviewed")]
+    attestations.withdraw(db, team["rita"], reviewed.attestation.id)  # 50: still Pilot-ready, same alert
     assert [a.id for a in open_alerts()] == [raised[0].id]
-    readiness.attest(db, team["rita"], version.id, "code_reviewed", "Again.")
+    attestations.attest(db, team["rita"], version.id, "code_reviewed", "Again.")
     assert len(open_alerts()) == 1  # back to 75: still below Production-ready
-    readiness.attest(db, team["dana"], version.id, "owners", "Dana, backup Kenji.")
+    attestations.attest(db, team["dana"], version.id, "owners", "Dana, backup Kenji.")
     assert level(db, version.id) == PRODUCTION_READY
     assert open_alerts() == []
     with db.read() as session:
@@ -241,18 +247,18 @@ def test_bulk_scoring_matches_one_by_one_and_the_portfolio_reads_snapshots(db: D
     model = workspace(db, team)
     first = new_version(db, team, model.id)
     second = new_version(db, team, model.id)
-    readiness.attest(db, team["rita"], second.id, "code_reviewed", "Read.")
+    attestations.attest(db, team["rita"], second.id, "code_reviewed", "Read.")
     with db.read() as session:
-        together = readiness.assess_many(session, [first.id, second.id])
-        alone = {v: readiness.assess_many(session, [v])[v] for v in (first.id, second.id)}
+        together = scoring.assess_many(session, [first.id, second.id])
+        alone = {v: scoring.assess_many(session, [v])[v] for v in (first.id, second.id)}
     for v in (first.id, second.id):
         assert together[v].statuses == alone[v].statuses
         assert together[v].score == alone[v].score
-    rows = {r.version_id: r for r in readiness.portfolio(db)}
+    rows = {r.version_id: r for r in portfolio.portfolio(db)}
     assert rows[second.id].headline == pytest.approx(round(together[second.id].score.headline, 1))
     assert rows[second.id].level == together[second.id].score.level
     assert rows[first.id].top_blocker == together[first.id].top_blocker
-    assert readiness.refresh_all(db) == 0  # nothing moved since
+    assert snapshots.refresh_all(db) == 0  # nothing moved since
 
 
 def test_editing_the_goal_or_kpi_refreshes_the_models_readiness(db: Database, team: dict) -> None:
@@ -262,11 +268,15 @@ def test_editing_the_goal_or_kpi_refreshes_the_models_readiness(db: Database, te
     goals.update_goal(
         db, team["bianca"], goal.id, goal.version, goals.GoalDraft(title=goal.title, value_statement="")
     )
-    last = readiness.history(db, version.id)[-1]
+    last = snapshots.history(db, version.id)[-1]
     assert last.cause == "Goal edited"
     assert last.statuses["goal_owner_value"] == FAIL
-    kpi = kpis.list_kpis(db, goal.id)[0]
-    kpis.update_kpi(
-        db, team["bianca"], kpi.id, kpi.version, kpis.KpiDraft.of(kpi, target_value=None, target_date=None)
+    kpi = definitions.list_kpis(db, goal.id)[0]
+    definitions.update_kpi(
+        db,
+        team["bianca"],
+        kpi.id,
+        kpi.version,
+        entities.KpiDraft.of(kpi, target_value=None, target_date=None),
     )
-    assert readiness.history(db, version.id)[-1].statuses["kpi_plan"] != PASS
+    assert snapshots.history(db, version.id)[-1].statuses["kpi_plan"] != PASS

@@ -1,4 +1,5 @@
-"""Readiness checks on constructed evidence, and the scoring rules of DESIGN.md §4 (no database)."""
+"""Readiness checks on constructed evidence, and the scoring rules of docs/methods.md, "Readiness"
+(no database)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flightdeck import readiness
-from flightdeck.drift import DriftSummary
-from flightdeck.drift_stats import Band
-from flightdeck.readiness import Attestation, Evidence, Field, score
-from flightdeck.readiness_rubric import (
+from flightdeck.models.drift import DriftSummary
+from flightdeck.models.drift_stats import Band
+from flightdeck.readiness import checks, rubric, scoring
+from flightdeck.readiness.evidence import Attestation, Evidence, Field
+from flightdeck.readiness.rubric import (
     CHECKS,
     DIMENSIONS,
     FAIL,
@@ -25,6 +26,7 @@ from flightdeck.readiness_rubric import (
     PILOT_READY,
     PRODUCTION_READY,
 )
+from flightdeck.readiness.scoring import score
 
 TODAY = date(2026, 6, 1)
 FEATURES = ("tenure_months", "visits_last_30d")
@@ -95,11 +97,11 @@ def good() -> Evidence:
 
 
 def status_of(evidence: Evidence, check_id: str) -> str:
-    return next(r.status for r in readiness.evaluate_checks(evidence) if r.check.id == check_id)
+    return next(r.status for r in checks.evaluate_checks(evidence) if r.check.id == check_id)
 
 
 def test_good_evidence_passes_every_check_but_the_personal_data_only_ones() -> None:
-    results = {r.check.id: r.status for r in readiness.evaluate_checks(good())}
+    results = {r.check.id: r.status for r in checks.evaluate_checks(good())}
     assert {k for k, v in results.items() if v != PASS} == {"dpia", "human_review"}
     assert results["dpia"] == NOT_APPLICABLE
     assert score(results).level == PRODUCTION_READY
@@ -213,7 +215,7 @@ def test_latency_of_a_handful_of_calls_is_judged_by_its_median() -> None:
 
 
 @pytest.mark.parametrize("check", [c for c in CHECKS if c.attested], ids=lambda c: c.id)
-def test_an_attested_check_passes_only_with_an_attestation(check: readiness.Check) -> None:
+def test_an_attested_check_passes_only_with_an_attestation(check: rubric.Check) -> None:
     personal = dict.fromkeys(FEATURES, Field("Member", "identifier", True, True, "contract"))
     base = replace(good(), fields=personal)  # personal data makes the DPIA and review path apply
     assert status_of(base, check.id) == PASS
@@ -243,7 +245,7 @@ def test_with_no_evidence_at_all_no_check_passes() -> None:
         drift=None,
         attestations={},
     )
-    results = readiness.evaluate_checks(empty)
+    results = checks.evaluate_checks(empty)
     assert not [r.check.id for r in results if r.status in (PASS, PARTIAL)]
     assert all(r.evidence for r in results)  # every status says why
 
@@ -285,7 +287,7 @@ def test_level_boundaries(overrides: dict[str, str], level: str) -> None:
 
 def test_next_steps_are_ordered_by_how_much_they_raise_the_headline() -> None:
     current = statuses(owners=FAIL, code_reviewed=FAIL, inclusion=FAIL)  # maintainability 50, quality 80
-    steps = readiness.next_steps(current)
+    steps = scoring.next_steps(current)
     assert [s.check.id for s in steps][:2] in (["owners", "code_reviewed"], ["code_reviewed", "owners"])
     assert steps[0].gain == pytest.approx(25.0)
     assert (steps[-1].check.id, steps[-1].gain) == ("inclusion", 0.0)
@@ -307,4 +309,4 @@ def test_turning_one_check_from_fail_to_pass_never_lowers_a_dimension_or_the_hea
             assert after.dimensions[d.key] >= before.dimensions[d.key]  # type: ignore[operator]
     assert after.headline >= before.headline
     assert after.mean >= before.mean
-    assert readiness.LEVEL_RANK[after.level] >= readiness.LEVEL_RANK[before.level]
+    assert rubric.LEVEL_RANK[after.level] >= rubric.LEVEL_RANK[before.level]

@@ -5,13 +5,16 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from flightdeck import audit, context, readiness, registry, users
-from flightdeck.auth import User
-from flightdeck.db import Database
-from flightdeck.errors import InvalidInput, PermissionDenied, StaleEdit
-from flightdeck.evaluation import ErrorValues
-from flightdeck.registry import FourEyes
-from flightdeck.roles import Role
+from flightdeck.accounts import audit_trail, users
+from flightdeck.business import dictionary
+from flightdeck.core.db import Database
+from flightdeck.core.errors import InvalidInput, PermissionDenied, StaleEdit
+from flightdeck.core.permissions import User
+from flightdeck.core.roles import Role
+from flightdeck.models import lifecycle, records, registry, versioning
+from flightdeck.models.evaluation import ErrorValues
+from flightdeck.models.lifecycle import FourEyes
+from flightdeck.readiness import gate
 from tests.factories import (
     add_model,
     add_user,
@@ -26,8 +29,8 @@ from tests.factories import (
 DS, R, BO, A = Role.DATA_SCIENTIST, Role.REVIEWER, Role.BUSINESS_OWNER, Role.ADMIN
 
 
-def actions(db: Database, *names: str) -> list[audit.AuditEvent]:
-    return audit.list_events(db, audit.AuditFilter(actions=names))[0]
+def actions(db: Database, *names: str) -> list[audit_trail.AuditEvent]:
+    return audit_trail.list_events(db, audit_trail.AuditFilter(actions=names))[0]
 
 
 def test_a_data_scientist_registers_a_model_against_a_goal_with_its_kpis(db: Database, team: dict) -> None:
@@ -36,15 +39,15 @@ def test_a_data_scientist_registers_a_model_against_a_goal_with_its_kpis(db: Dat
     assert model.author_ids == {team["dana"].id}
     assert [e.after["key"] for e in actions(db, "model.create")] == ["churn"]
     with pytest.raises(PermissionDenied):
-        registry.create_model(db, team["bianca"], registry.ModelDraft("x", "X", model.goal_id, "regression"))
+        registry.create_model(db, team["bianca"], records.ModelDraft("x", "X", model.goal_id, "regression"))
     with pytest.raises(InvalidInput) as refused:
-        registry.create_model(db, team["dana"], registry.ModelDraft("churn", "", 999, "forecast"))
+        registry.create_model(db, team["dana"], records.ModelDraft("churn", "", 999, "forecast"))
     assert {p.field for p in refused.value.problems} == {"key", "name", "task", "goal_id"}
 
 
 def test_editing_a_model_is_for_its_authors_and_refuses_stale_saves(db: Database, team: dict) -> None:
     model = add_model(db, team["dana"], team["bianca"])
-    draft = registry.ModelDraft("churn", "Churn propensity", model.goal_id, "classification", "Who leaves")
+    draft = records.ModelDraft("churn", "Churn propensity", model.goal_id, "classification", "Who leaves")
     with pytest.raises(PermissionDenied):
         registry.update_model(db, team["kenji"], model.id, model.version, draft)
     saved = registry.update_model(db, team["dana"], model.id, model.version, draft)
@@ -56,11 +59,13 @@ def test_editing_a_model_is_for_its_authors_and_refuses_stale_saves(db: Database
 def test_a_version_carries_what_flightdeck_measured_and_suggests_business_fields(
     db: Database, team: dict
 ) -> None:
-    context.create_field(
-        db, team["bianca"], context.FieldDraft("tenure_months", "Membership tenure", "integer", unit="months")
+    dictionary.create_field(
+        db,
+        team["bianca"],
+        dictionary.FieldDraft("tenure_months", "Membership tenure", "integer", unit="months"),
     )
-    context.create_field(
-        db, team["bianca"], context.FieldDraft("visits_30d", "Visits in the last 30 days", "integer")
+    dictionary.create_field(
+        db, team["bianca"], dictionary.FieldDraft("visits_30d", "Visits in the last 30 days", "integer")
     )
     model = add_model(db, team["dana"], team["bianca"])
     version = add_version(db, team["dana"], model.id, intended_use="Rank members for retention offers.")
@@ -89,16 +94,20 @@ def test_a_version_carries_what_flightdeck_measured_and_suggests_business_fields
 def test_confirming_features_records_who_and_leaves_the_rest_plainly_unmapped(
     db: Database, team: dict
 ) -> None:
-    field = context.create_field(
+    field = dictionary.create_field(
         db,
         team["bianca"],
-        context.FieldDraft("tenure_months", "Tenure", "integer", personal_data=True, lawful_basis="contract"),
+        dictionary.FieldDraft(
+            "tenure_months", "Tenure", "integer", personal_data=True, lawful_basis="contract"
+        ),
     )
     model = add_model(db, team["dana"], team["bianca"])
     version = add_version(db, team["dana"], model.id)
     with pytest.raises(PermissionDenied):
-        registry.confirm_features(db, team["kenji"], version.id, version.version, {"tenure_months": field.id})
-    saved = registry.confirm_features(
+        versioning.confirm_features(
+            db, team["kenji"], version.id, version.version, {"tenure_months": field.id}
+        )
+    saved = versioning.confirm_features(
         db, team["dana"], version.id, version.version, {"tenure_months": field.id, "basket_value_eur": None}
     )
     tenure = saved.feature_maps[0]
@@ -106,19 +115,19 @@ def test_confirming_features_records_who_and_leaves_the_rest_plainly_unmapped(
     assert saved.unmapped == ["visits_last_30d", "basket_value_eur"]
     assert [m.feature for m in saved.personal] == ["tenure_months"]
     with pytest.raises(InvalidInput, match="not a feature"):
-        registry.confirm_features(db, team["dana"], version.id, saved.version, {"age": field.id})
+        versioning.confirm_features(db, team["dana"], version.id, saved.version, {"age": field.id})
 
 
 def test_a_model_that_does_not_accept_the_holdouts_features_is_refused(db: Database, team: dict) -> None:
     model = add_model(db, team["dana"], team["bianca"])
     frame = churn_frame()
-    upload = registry.VersionUpload(
-        registry.Upload("m.skops", skops_bytes(fitted_classifier(frame))),
-        registry.Upload("h.csv", csv_bytes(frame.drop(columns=["visits_last_30d"]))),
+    upload = versioning.VersionUpload(
+        versioning.Upload("m.skops", skops_bytes(fitted_classifier(frame))),
+        versioning.Upload("h.csv", csv_bytes(frame.drop(columns=["visits_last_30d"]))),
         "churned",
     )
     with pytest.raises(InvalidInput, match="visits_last_30d"):
-        registry.create_version(db, team["dana"], model.id, upload, latency=False)
+        versioning.create_version(db, team["dana"], model.id, upload, latency=False)
     assert registry.list_versions(db, model.id) == []
 
 
@@ -134,19 +143,19 @@ def test_the_lifecycle_runs_draft_review_approved_production_and_is_audited(db: 
     model = add_model(db, team["dana"], team["bianca"])
     version = add_version(db, team["dana"], model.id)
     with pytest.raises(InvalidInput, match="in review"):
-        registry.approve(db, team["rita"], version.id, "Looks fine")
+        lifecycle.approve(db, team["rita"], version.id, "Looks fine")
     with pytest.raises(PermissionDenied):
-        registry.request_review(db, team["kenji"], version.id)  # not an author
-    registry.request_review(db, team["dana"], version.id, "Ready for the May committee")
+        lifecycle.request_review(db, team["kenji"], version.id)  # not an author
+    lifecycle.request_review(db, team["dana"], version.id, "Ready for the May committee")
     with pytest.raises(InvalidInput, match="rationale"):
-        registry.approve(db, team["rita"], version.id, "  ")
-    registry.approve(db, team["rita"], version.id, "Beats the baseline on every region.")
-    readiness.record_override(db, team["rita"], version.id, "Readiness is not this test's subject.")
+        lifecycle.approve(db, team["rita"], version.id, "  ")
+    lifecycle.approve(db, team["rita"], version.id, "Beats the baseline on every region.")
+    gate.record_override(db, team["rita"], version.id, "Readiness is not this test's subject.")
     with pytest.raises(PermissionDenied):
-        registry.promote(db, team["rita"], version.id)  # a reviewer does not deploy
-    live = registry.promote(db, team["dana"], version.id, scope="All regions")
+        lifecycle.promote(db, team["rita"], version.id)  # a reviewer does not deploy
+    live = lifecycle.promote(db, team["dana"], version.id, scope="All regions")
     assert live.stage == "production"
-    history = registry.stage_history(db, model.id)
+    history = lifecycle.stage_history(db, model.id)
     assert [(e.from_stage, e.to_stage, e.actor_name) for e in reversed(history)] == [
         ("", "draft", "Dana"),
         ("draft", "in_review", "Dana"),
@@ -164,24 +173,24 @@ def test_the_lifecycle_runs_draft_review_approved_production_and_is_audited(db: 
 def test_a_rejection_sends_the_version_back_to_draft_with_the_reason(db: Database, team: dict) -> None:
     model = add_model(db, team["dana"], team["bianca"])
     version = add_version(db, team["dana"], model.id)
-    registry.request_review(db, team["dana"], version.id)
-    back = registry.reject(db, team["rita"], version.id, "Calibration is off for young members.")
+    lifecycle.request_review(db, team["dana"], version.id)
+    back = lifecycle.reject(db, team["rita"], version.id, "Calibration is off for young members.")
     assert back.stage == "draft"
-    assert registry.stage_history(db, model.id)[0].rationale == "Calibration is off for young members."
+    assert lifecycle.stage_history(db, model.id)[0].rationale == "Calibration is off for young members."
 
 
 def test_documentation_freezes_once_a_version_leaves_draft(db: Database, team: dict) -> None:
     model = add_model(db, team["dana"], team["bianca"])
     version = add_version(db, team["dana"], model.id)
-    docs = registry.VersionDocs(
+    docs = records.VersionDocs(
         "Retention offers", "Not for credit decisions", 30, date(2026, 1, 5), "git abc123"
     )
-    saved = registry.update_docs(db, team["dana"], version.id, version.version, docs)
+    saved = versioning.update_docs(db, team["dana"], version.id, version.version, docs)
     assert (saved.limitations, saved.refresh_days) == ("Not for credit decisions", 30)
-    registry.request_review(db, team["dana"], version.id)
+    lifecycle.request_review(db, team["dana"], version.id)
     current = registry.get_version(db, version.id)
     with pytest.raises(InvalidInput, match="Only a version that is draft"):
-        registry.update_docs(db, team["dana"], version.id, current.version, docs)
+        versioning.update_docs(db, team["dana"], version.id, current.version, docs)
 
 
 def with_roles(db: Database, admin: User, person: User, roles: tuple[Role, ...]) -> User:
@@ -210,32 +219,30 @@ def test_an_author_can_never_approve_or_reject_their_own_model(
         model = add_model(db, team["dana"], team["bianca"])
         version = add_version(db, team["dana"], model.id)
         add_version(db, author, model.id)
-    registry.request_review(db, author if authorship == "created the model" else team["dana"], version.id)
+    lifecycle.request_review(db, author if authorship == "created the model" else team["dana"], version.id)
     author = with_roles(db, team["ada"], author, roles)
-    for decide in (registry.approve, registry.reject):
+    for decide in (lifecycle.approve, lifecycle.reject):
         with pytest.raises(FourEyes, match="is an author of"):
             decide(db, author, version.id, "I know it works")
     assert registry.get_version(db, version.id).stage == "in_review"
     refusals = actions(db, "permission.denied")
     assert [e.actor_id for e in refusals] == [author.id, author.id]
-    registry.approve(db, team["rita"], version.id, "Independent review passed.")
+    lifecycle.approve(db, team["rita"], version.id, "Independent review passed.")
 
 
 def test_kenji_reviews_danas_model_but_not_one_he_contributed_to(db: Database, team: dict) -> None:
     model = add_model(db, team["dana"], team["bianca"])
     version = add_version(db, team["dana"], model.id)
-    registry.request_review(db, team["dana"], version.id)
-    assert registry.approve(db, team["kenji"], version.id, "Checked the segments.").stage == "approved"
+    lifecycle.request_review(db, team["dana"], version.id)
+    assert lifecycle.approve(db, team["kenji"], version.id, "Checked the segments.").stage == "approved"
     v2 = add_version(db, team["dana"], model.id)
     add_version(db, team["kenji"], model.id)  # now an author of the model
-    registry.request_review(db, team["dana"], v2.id)
+    lifecycle.request_review(db, team["dana"], v2.id)
     with pytest.raises(FourEyes):
-        registry.approve(db, team["kenji"], v2.id, "Fine by me.")
+        lifecycle.approve(db, team["kenji"], v2.id, "Fine by me.")
 
 
-def release(
-    db: Database, team: dict, model_id: int, when: datetime, scope: str = ""
-) -> registry.ModelVersion:
+def release(db: Database, team: dict, model_id: int, when: datetime, scope: str = "") -> records.ModelVersion:
     version = add_version(db, team["dana"], model_id)
     return go_live(db, team["dana"], team["rita"], version.id, when, scope)
 
@@ -245,26 +252,28 @@ def test_production_history_answers_which_version_served_on_a_date(db: Database,
     start = datetime(2026, 3, 1, 9, tzinfo=UTC)
     v1 = release(db, team, model.id, start, "Pilot: North")
     v2 = release(db, team, model.id, start + timedelta(days=30))
-    assert registry.in_production_on(db, model.id, date(2026, 2, 28)) is None
-    assert registry.in_production_on(db, model.id, date(2026, 3, 1)).version_number == v1.number
-    assert registry.in_production_on(db, model.id, date(2026, 3, 30)).version_number == v1.number
-    assert registry.in_production_on(db, model.id, date(2026, 3, 31)).version_number == v2.number
-    assert registry.in_production_on(db, model.id, start + timedelta(days=30, seconds=-1)).version_number == 1
+    assert lifecycle.in_production_on(db, model.id, date(2026, 2, 28)) is None
+    assert lifecycle.in_production_on(db, model.id, date(2026, 3, 1)).version_number == v1.number
+    assert lifecycle.in_production_on(db, model.id, date(2026, 3, 30)).version_number == v1.number
+    assert lifecycle.in_production_on(db, model.id, date(2026, 3, 31)).version_number == v2.number
+    assert (
+        lifecycle.in_production_on(db, model.id, start + timedelta(days=30, seconds=-1)).version_number == 1
+    )
     assert registry.get_version(db, v1.id).stage == "retired"
-    history = registry.production_history(db, model.id)
+    history = lifecycle.production_history(db, model.id)
     assert [(d.version_number, d.scope, d.ended_at is None) for d in history] == [
         (1, "Pilot: North", False),
         (2, "", True),
     ]
 
-    back = registry.rollback(
+    back = lifecycle.rollback(
         db, team["dana"], model.id, "v2 over-forecasts bank holidays.", now=start + timedelta(days=40)
     )
     assert back.number == 1
     assert back.stage == "production"
     assert registry.get_version(db, v2.id).stage == "retired"
-    assert registry.in_production_on(db, model.id, date(2026, 4, 10)).version_number == 1
-    assert registry.in_production_on(db, model.id, date(2026, 4, 9)).version_number == 2
+    assert lifecycle.in_production_on(db, model.id, date(2026, 4, 10)).version_number == 1
+    assert lifecycle.in_production_on(db, model.id, date(2026, 4, 9)).version_number == 2
     assert registry.get_model(db, model.id).production_number == 1
 
 
@@ -272,15 +281,15 @@ def test_rollback_needs_an_earlier_production_version(db: Database, team: dict) 
     model = add_model(db, team["dana"], team["bianca"])
     release(db, team, model.id, datetime(2026, 3, 1, tzinfo=UTC))
     with pytest.raises(InvalidInput, match="no earlier production version"):
-        registry.rollback(db, team["dana"], model.id, "Try")
+        lifecycle.rollback(db, team["dana"], model.id, "Try")
 
 
 def test_retiring_ends_the_deployment(db: Database, team: dict) -> None:
     model = add_model(db, team["dana"], team["bianca"])
     live = release(db, team, model.id, datetime(2026, 3, 1, tzinfo=UTC))
-    registry.retire(db, team["ada"], live.id, "Programme stopped.", now=datetime(2026, 5, 1, tzinfo=UTC))
-    assert registry.in_production_on(db, model.id, date(2026, 5, 2)) is None
-    assert registry.in_production_on(db, model.id, date(2026, 4, 30)).version_number == 1
+    lifecycle.retire(db, team["ada"], live.id, "Programme stopped.", now=datetime(2026, 5, 1, tzinfo=UTC))
+    assert lifecycle.in_production_on(db, model.id, date(2026, 5, 2)) is None
+    assert lifecycle.in_production_on(db, model.id, date(2026, 4, 30)).version_number == 1
 
 
 def test_the_goals_business_owner_states_the_value_of_errors(db: Database, team: dict) -> None:

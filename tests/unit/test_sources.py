@@ -12,11 +12,12 @@ import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
-from flightdeck import audit, kpis, sources
-from flightdeck.db import Database
-from flightdeck.errors import InvalidInput, PermissionDenied
+from flightdeck.accounts import audit_trail
+from flightdeck.core.db import Database
+from flightdeck.core.errors import InvalidInput, PermissionDenied
+from flightdeck.kpis import definitions, sources
+from flightdeck.kpis.sources import ConnectionDraft
 from flightdeck.orm import KpiSqlQueryRow, SqlConnectionRow
-from flightdeck.sources import ConnectionDraft
 from tests.conftest import PG_URL
 from tests.kpi_factories import Workspace, make_kpi, workspace
 
@@ -79,7 +80,7 @@ def test_the_url_comes_from_the_environment_or_secrets_and_is_never_stored(
     assert (erp.configured, erp.env_var, erp.dialect) == (True, "FLIGHTDECK_SOURCE_ERP_URL", db.dialect)
     with db.read() as session:
         stored = [str(vars(r)) for r in session.scalars(select(SqlConnectionRow))]
-    trail = str([(e.before, e.after) for e in audit.list_events(db, audit.AuditFilter())[0]])
+    trail = str([(e.before, e.after) for e in audit_trail.list_events(db, audit_trail.AuditFilter())[0]])
     secret_part = make_url(source).database or ""
     assert secret_part
     assert all(secret_part not in s for s in [*stored, trail])
@@ -103,7 +104,7 @@ def test_a_kpi_owner_attaches_a_select_and_sync_pulls_only_new_rows(
     with pytest.raises(PermissionDenied):
         sources.attach_query(db, ws.other_owner, kpi.id, erp.id, QUERY)
     attached = sources.attach_query(db, ws.owner, kpi.id, erp.id, QUERY)
-    assert (attached.connection_name, kpis.get_kpi(db, kpi.id).source) == ("erp", "sql")
+    assert (attached.connection_name, definitions.get_kpi(db, kpi.id).source) == ("erp", "sql")
     first = sources.sync(db, ws.owner, kpi.id)
     assert first.result is not None
     assert (first.result.new, first.result.period_max) == (3, date(2025, 1, 2))
@@ -173,7 +174,7 @@ def test_more_rows_than_the_cap_loads_nothing(db: Database, ws: Workspace, erp: 
     with pytest.raises(InvalidInput) as refused:
         sources.sync(db, ws.owner, kpi.id)
     assert "more than the connection's cap of 2 rows" in refused.value.problems[0].message
-    assert kpis.observation_count(db, kpi.id) == 0
+    assert definitions.observation_count(db, kpi.id) == 0
     with db.read() as session:
         row = session.scalars(select(KpiSqlQueryRow)).one()
         assert (row.last_sync_ok, "cap of 2 rows" in row.last_sync_message) == (False, True)
@@ -188,4 +189,4 @@ def test_bad_rows_from_a_source_are_reported_like_a_files(
     )
     outcomes = sources.sync_all(db)
     assert [(o.ok, "not a code of the hierarchy" in o.message) for o in outcomes] == [(False, True)]
-    assert kpis.observation_count(db, kpi.id) == 0
+    assert definitions.observation_count(db, kpi.id) == 0

@@ -1,10 +1,10 @@
 import pytest
 
-from flightdeck import auth, users
-from flightdeck.db import Database
-from flightdeck.errors import AuthenticationFailed, InvalidInput, PermissionDenied, StaleEdit
-from flightdeck.roles import Role
-from flightdeck.users import AccountDraft
+from flightdeck.accounts import sessions, users
+from flightdeck.accounts.users import AccountDraft
+from flightdeck.core.db import Database
+from flightdeck.core.errors import AuthenticationFailed, InvalidInput, PermissionDenied, StaleEdit
+from flightdeck.core.roles import Role
 from tests.factories import PASSWORD, add_user
 
 
@@ -21,10 +21,10 @@ def test_a_new_user_gets_a_temporary_password_they_must_change(db: Database) -> 
     )
     assert (created.username, created.email) == ("dana", "dana@greenway.example")
     assert temporary
-    signed = auth.login(db, "dana", temporary)
+    signed = sessions.login(db, "dana", temporary)
     assert signed.user.must_change_password
     users.change_own_password(db, signed.user, temporary, "a much better secret")
-    assert not auth.login(db, "dana", "a much better secret").user.must_change_password
+    assert not sessions.login(db, "dana", "a much better secret").user.must_change_password
 
 
 def test_usernames_and_e_mails_are_unique_and_well_formed(db: Database) -> None:
@@ -89,13 +89,13 @@ def test_the_last_active_admin_cannot_be_removed(db: Database) -> None:
 def test_reset_password_unlocks_and_signs_the_user_out_everywhere(db: Database) -> None:
     admin = add_user(db, "ada", Role.ADMIN)
     bianca = add_user(db, "bianca", Role.BUSINESS_OWNER)
-    token = auth.login(db, "bianca", PASSWORD).token
+    token = sessions.login(db, "bianca", PASSWORD).token
     for _ in range(5):
         with pytest.raises(AuthenticationFailed):
-            auth.login(db, "bianca", "wrong")
+            sessions.login(db, "bianca", "wrong")
     temporary = users.reset_password(db, admin, bianca.id)
-    assert auth.resolve_session(db, token).user is None
-    assert auth.login(db, "bianca", temporary).user.must_change_password
+    assert sessions.resolve_session(db, token).user is None
+    assert sessions.login(db, "bianca", temporary).user.must_change_password
 
 
 def test_an_admin_unlocks_a_locked_account(db: Database) -> None:
@@ -103,11 +103,11 @@ def test_an_admin_unlocks_a_locked_account(db: Database) -> None:
     bianca = add_user(db, "bianca", Role.BUSINESS_OWNER)
     for _ in range(5):
         with pytest.raises(AuthenticationFailed):
-            auth.login(db, "bianca", "wrong")
+            sessions.login(db, "bianca", "wrong")
     with pytest.raises(AuthenticationFailed, match="locked"):
-        auth.login(db, "bianca", PASSWORD)
+        sessions.login(db, "bianca", PASSWORD)
     users.unlock(db, admin, bianca.id)
-    assert auth.login(db, "bianca", PASSWORD).user
+    assert sessions.login(db, "bianca", PASSWORD).user
 
 
 def test_changing_your_password_needs_the_current_one(db: Database) -> None:
@@ -120,4 +120,4 @@ def test_changing_your_password_needs_the_current_one(db: Database) -> None:
     with pytest.raises(InvalidInput, match="different"):
         users.change_own_password(db, bianca, PASSWORD, PASSWORD)
     users.change_own_password(db, bianca, PASSWORD, "a much better secret")
-    assert auth.login(db, "bianca", "a much better secret").user
+    assert sessions.login(db, "bianca", "a much better secret").user
