@@ -4,15 +4,17 @@ Entry point for `streamlit run app.py`: prepares the database on first start, re
 signed in, builds the menu for their roles and runs the page they asked for.
 """
 
+from pathlib import Path
+
 import streamlit as st
 
 from components import navigation, session
 from components.runtime import database
 from components.text import md
-from flightdeck import workspace
+from flightdeck.core import workspace
 
 st.set_page_config(page_title="Flightdeck", page_icon=":material/flight_takeoff:", layout="wide")
-st.logo("assets/logo.svg", size="large")
+st.logo(Path(__file__).parent / "assets" / "logo.svg", size="large")
 
 database()
 user = session.current_user()

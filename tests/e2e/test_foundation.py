@@ -1,12 +1,14 @@
 """The foundation's journeys in a real browser: sign-in per role, refusals, a goal that persists."""
 
 import uuid
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from flightdeck.demo import DEMO_PASSWORD
+from flightdeck.demo.story import DEMO_PASSWORD
 from tests.e2e.conftest import settle, sidebar_links, sign_in
+from tests.support.server import streamlit_app
 
 MODELS = ["Models", "Readiness portfolio", "Model cards", "Prediction logs"]
 EVERYONE = [
@@ -105,3 +107,16 @@ def test_signing_out_ends_the_session_and_signing_in_again_works(page: Page, liv
     settle(page)
     expect(page.get_by_role("heading", name="Workspace overview")).to_be_visible()
     expect(page.get_by_text("You are signed out.")).to_have_count(0)
+
+
+def test_the_app_runs_from_any_folder(page: Page, tmp_path: Path) -> None:
+    """`streamlit run /path/to/app.py` from another folder (a service manager's working directory)
+    serves the same app: its logo and pages are found next to app.py, not in the current folder."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tmp_path / "data").mkdir()
+    with streamlit_app(tmp_path / "data", prepared=True, cwd=elsewhere) as app:
+        sign_in(page, app.url, "victor")
+        expect(page.locator("[data-testid='stException']")).to_have_count(0)
+        expect(page.get_by_role("img", name="Logo")).to_be_visible()
+        expect(page.get_by_role("heading", name="Workspace overview")).to_be_visible()

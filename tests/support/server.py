@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flightdeck.bootstrap import prepare
-from flightdeck.config import PROJECT_ROOT, load_settings
+from flightdeck.core.config import PROJECT_ROOT, load_settings
 
 
 def free_port() -> int:
@@ -41,11 +41,16 @@ def _healthy(url: str) -> bool:
 
 @contextmanager
 def streamlit_app(
-    data_dir: Path, env: dict[str, str] | None = None, timeout: float = 90, prepared: bool = False
+    data_dir: Path,
+    env: dict[str, str] | None = None,
+    timeout: float = 90,
+    prepared: bool = False,
+    cwd: Path = PROJECT_ROOT,
 ) -> Iterator[RunningApp]:
     """The app on SQLite in `data_dir`. By default its first session migrates and seeds the demo, as
     in real use; `prepared=True` does that here first, so that a browser test's first page is not a
-    first start on a busy machine."""
+    first start on a busy machine. `cwd` is the folder `streamlit run <absolute path>/app.py` is
+    started from."""
     if prepared:
         prepare(load_settings({"FLIGHTDECK_DATA_DIR": str(data_dir), "FLIGHTDECK_DEMO": "1"})).dispose()
     port = free_port()
@@ -58,7 +63,7 @@ def streamlit_app(
         "-m",
         "streamlit",
         "run",
-        "app.py",
+        str(PROJECT_ROOT / "app.py"),
         "--server.headless=true",
         f"--server.port={port}",
         "--server.address=127.0.0.1",
@@ -67,9 +72,7 @@ def streamlit_app(
     ]
     started = time.perf_counter()
     with log.open("w") as output:
-        process = subprocess.Popen(
-            command, cwd=PROJECT_ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT
-        )
+        process = subprocess.Popen(command, cwd=cwd, env=environment, stdout=output, stderr=subprocess.STDOUT)
         try:
             while not _healthy(url):
                 if process.poll() is not None or time.perf_counter() - started > timeout:
