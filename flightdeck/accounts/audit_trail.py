@@ -131,6 +131,9 @@ def _export_row(row: AuditEventRow) -> list[object]:
     ]
 
 
+# -- verification ----------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class ChainReport:
     ok: bool

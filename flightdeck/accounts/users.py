@@ -104,6 +104,9 @@ def count_users(db: Database) -> int:
         return len(session.scalars(select(UserRow.id).limit(1)).all())
 
 
+# -- validation ------------------------------------------------------------------------------
+
+
 def _validate(session: Session, draft: AccountDraft, user_id: int | None) -> AccountDraft:
     problems: list[Problem] = []
     username = draft.username.strip().lower()
@@ -161,6 +164,9 @@ def _load(session: Session, user_id: int) -> UserRow:
 
 def temporary_password() -> str:
     return secrets.token_urlsafe(12)
+
+
+# -- services --------------------------------------------------------------------------------
 
 
 def create_user(

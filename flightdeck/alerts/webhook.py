@@ -51,6 +51,9 @@ def owe(session: Session, alert_id: int, event: str, now: datetime) -> None:
     after_commit(session, "alerts.webhook", lambda: dispatch(db))
 
 
+# -- webhook delivery (after commit, never inside the transaction that raised the alert) --------
+
+
 @dataclass(frozen=True)
 class PostResult:
     ok: bool

@@ -40,6 +40,9 @@ def user_view(row: UserRow) -> User:
     )
 
 
+# -- permissions -----------------------------------------------------------------------------
+
+
 class Owned(Protocol):
     """A resource some users own (a goal's owner, a model's authors)."""
 

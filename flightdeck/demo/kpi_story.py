@@ -226,6 +226,9 @@ def _kpis(s: Story, hierarchy_id: int) -> list[DemoKpi]:
     ]  # fmt: skip
 
 
+# -- observations ------------------------------------------------------------------------------
+
+
 def _days(s: Story, through: date | None = None) -> np.ndarray:
     last = through or s.today - timedelta(days=1)
     return np.arange(np.datetime64(s.history_start), np.datetime64(last) + 1, dtype="datetime64[D]")

@@ -66,6 +66,9 @@ def _csv(frame: pd.DataFrame) -> bytes:
     return frame.to_csv(index=False).encode()
 
 
+# -- synthetic data ------------------------------------------------------------------------------
+
+
 def members(rng: np.random.Generator, n: int) -> pd.DataFrame:
     """Loyalty members and whether they churned within eight weeks (about one in six)."""
     tenure = rng.integers(1, 121, n).astype(float)
@@ -131,6 +134,9 @@ def invoices(rng: np.random.Generator, n: int) -> pd.DataFrame:
             "auto_postable": (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int),
         }
     )
+
+
+# -- models --------------------------------------------------------------------------------------
 
 
 def _codes(columns: list[str], rest: object = "passthrough") -> ColumnTransformer:
@@ -221,6 +227,9 @@ def _confirm(db: Database, actor: User, version: records.ModelVersion, overrides
     mapping |= {feature: fields[key] for feature, key in overrides.items() if key in fields}
     moment = version.created_at + timedelta(hours=2)
     versioning.confirm_features(db, actor, version.id, version.version, mapping, now=moment)
+
+
+# -- prediction logs -------------------------------------------------------------------------------
 
 
 def _daily(days: int, start: date) -> np.ndarray:

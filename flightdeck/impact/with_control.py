@@ -201,6 +201,9 @@ def _period_assumptions(did: bool, sample_ratio: SampleRatioCheck | None) -> tup
     return tuple(items)
 
 
+# -- with a control group: unit-level arms -----------------------------------------------------
+
+
 def impact_with_units(
     treatment: np.ndarray | Sequence[bool] | pd.Series,
     post: np.ndarray | Sequence[float] | pd.Series,

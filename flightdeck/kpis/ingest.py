@@ -115,6 +115,9 @@ def preview(db: Database, kpi_id: int | None, data: bytes, file_name: str, fmt: 
     )
 
 
+# -- writing -------------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class LoadResult:
     kpi_id: int
@@ -290,6 +293,9 @@ def load_file(
         force=force,
         progress=progress,
     )
+
+
+# -- history -------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)

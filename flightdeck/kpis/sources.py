@@ -74,6 +74,9 @@ def demo_source_path(settings: Settings) -> Path:
     return settings.data_dir / DEMO_FILE
 
 
+# -- connections ---------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class Connection:
     id: int
@@ -206,6 +209,9 @@ def test_connection(db: Database, actor: User, connection_id: int) -> str:
     return f"Connected to {dialect} read-only in {(time.perf_counter() - started) * 1000:.0f} ms."
 
 
+# -- running a query read-only -------------------------------------------------------------------
+
+
 def check_select(query: str) -> str:
     """One SELECT (or WITH … SELECT) statement, or `InvalidInput` saying why not."""
     body = query.strip().rstrip(";").strip()
@@ -285,6 +291,9 @@ def run_select(
             )
         )
     return pd.DataFrame([tuple(r) for r in rows], columns=columns, dtype=object)
+
+
+# -- KPI queries ---------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,9 @@ def suggest_mapping(columns: list[str]) -> ColumnMapping:
     return ColumnMapping(period, value, chosen.get("segment", ""), chosen.get("unit", ""))
 
 
+# -- validation ----------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class Validated:
     """Clean rows: periods already at the start of the KPI's period."""

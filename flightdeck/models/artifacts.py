@@ -183,6 +183,9 @@ def verify(db: Database, digest: str) -> bool:
         return row is not None and sha256(bytes(row.content)) == digest
 
 
+# -- the admin's allow-list -------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class TrustedType:
     id: int

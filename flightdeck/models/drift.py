@@ -109,6 +109,9 @@ def _add(session: Session, rows: list[dict[str, object]]) -> None:
         session.execute(statement, chunk)
 
 
+# -- reading -----------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class DriftSummary:
     """A version's drift over one window: the worst band and every feature's result."""
@@ -190,6 +193,9 @@ def _padded(values: np.ndarray, feature_profile: dict[str, object]) -> np.ndarra
     out = np.zeros(buckets, dtype=np.int64)
     out[: min(buckets, len(values))] = values[:buckets]
     return out
+
+
+# -- the monitoring page ---------------------------------------------------------------------------
 
 
 def last_logged_day(session: Session, version_id: int) -> date | None:

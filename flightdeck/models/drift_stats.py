@@ -137,6 +137,9 @@ class PerformanceCheck:
         return self.status is PerformanceStatus.DEGRADED
 
 
+# -- profiles ----------------------------------------------------------------------------------
+
+
 def numeric_profile(
     values: np.ndarray | Sequence[float] | pd.Series, *, sample_size: int = REFERENCE_SAMPLE, seed: int = 0
 ) -> dict[str, list[float]]:
@@ -169,6 +172,9 @@ def categorical_profile(
     categories = text.value_counts(dropna=True).index[:max_categories].tolist()
     counts = np.bincount(category_index(text, categories), minlength=len(categories) + 1)
     return {"categories": categories, "proportions": (counts / counts.sum()).tolist()}
+
+
+# -- counting (at ingest) ----------------------------------------------------------------------
 
 
 def bin_index(
@@ -239,6 +245,9 @@ def _as_text(values: np.ndarray | Sequence[Any] | pd.Series) -> pd.Series:
     """Categories compared as text (a code logged as 7 or '7' is the same); missing stays missing."""
     series = pd.Series(values, dtype=object)
     return series.astype(str).where(series.notna())
+
+
+# -- statistics --------------------------------------------------------------------------------
 
 
 def psi_band(value: float) -> Band | None:

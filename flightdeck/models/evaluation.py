@@ -91,6 +91,9 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+# -- reading tables of features ----------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class FeatureTable:
     """Parsed feature columns: numbers as float (NaN where blank), categories as text (None where
@@ -133,6 +136,9 @@ def model_input(model: Any, table: pd.DataFrame, features: list[str]) -> Any:
     if hasattr(model, "feature_names_in_"):
         return ordered
     return ordered.to_numpy()
+
+
+# -- metrics -------------------------------------------------------------------------------------
 
 
 def classification_metrics(y: np.ndarray, scores: np.ndarray) -> dict[str, float | None]:
@@ -293,6 +299,9 @@ def evaluate(
     return jsonable(result)
 
 
+# -- value of errors -----------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class ErrorValues:
     """Money per decision, as the business owner states it (a cost is negative)."""
@@ -339,6 +348,9 @@ def value_curve(table: dict[str, list[Any]], values: ErrorValues) -> ValueCurve:
     )
 
 
+# -- the training-data profile --------------------------------------------------------------------
+
+
 def _numeric_profile(values: np.ndarray) -> dict[str, Any]:
     """Deciles, shares and the KS sample as drift reads them (`drift_stats.numeric_profile`, one
     binning rule for the profile and the live counts), plus what a reviewer reads."""
@@ -382,6 +394,9 @@ def profile(table: FeatureTable) -> dict[str, Any]:
         else:
             found[feature] = _categorical_profile(column)
     return jsonable(found)
+
+
+# -- the holdout file ------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)

@@ -294,6 +294,9 @@ def retire(
         return version_view(session, row)
 
 
+# -- history ---------------------------------------------------------------------------------------
+
+
 def stage_history(db: Database, model_id: int) -> list[StageEvent]:
     """Every stage change of the model's versions, newest first."""
     with db.read() as session:

@@ -255,6 +255,9 @@ def build(db: Database, model_id: int, number: int) -> ModelCard:
     )
 
 
+# -- renderings ------------------------------------------------------------------------------------
+
+
 def escape_markdown(text: str) -> str:
     """Backslash-escape what Markdown would read as markup, so text shows as it was written and the
     file stays readable as plain text."""

@@ -170,6 +170,9 @@ class Deployment:
         return self.started_at <= moment and (self.ended_at is None or moment < self.ended_at)
 
 
+# -- reading ---------------------------------------------------------------------------------------
+
+
 def authors_of(session: Session, model_id: int) -> frozenset[int]:
     """The model's creator and everyone who created a version of it."""
     creator = session.scalar(select(ModelRow.created_by_id).where(ModelRow.id == model_id))

@@ -115,6 +115,9 @@ def load_estimator(db: Database, version_id: int) -> Any:
         return artifacts.load_stored(session, version_row(session, version_id).artifact_sha256)
 
 
+# -- models ----------------------------------------------------------------------------------------
+
+
 def _model_values(row: ModelRow) -> dict[str, object]:
     return {
         "key": row.key,

@@ -54,6 +54,9 @@ class VersionUpload:
     docs: VersionDocs = field(default_factory=VersionDocs)
 
 
+# -- versions --------------------------------------------------------------------------------------
+
+
 def describe_estimator(model: Any) -> str:
     """`Pipeline(StandardScaler → LogisticRegression)` or the class name."""
     steps = getattr(model, "steps", None)

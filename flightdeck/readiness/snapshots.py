@@ -43,6 +43,9 @@ def current(db: Database, version_id: int) -> Readiness:
     return found
 
 
+# -- snapshots and the level-fall alert -----------------------------------------------------------
+
+
 def _latest(session: Session, version_ids: list[int]) -> dict[int, SnapshotRow]:
     newest = (
         select(func.max(SnapshotRow.id))

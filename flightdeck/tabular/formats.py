@@ -129,6 +129,9 @@ PRESETS: dict[str, tuple[str, SourceFormat]] = {
 }
 
 
+# -- writing (sample files, exports, and the round-trip tests) -----------------------------------
+
+
 def format_number(value: float, fmt: SourceFormat, decimals: int = 2, trailing_minus: bool = True) -> str:
     """`value` as the source would write it; negatives get SAP's trailing minus by default."""
     body = f"{abs(value):,.{decimals}f}".replace(",", "\0").replace(".", fmt.decimal)
@@ -148,6 +151,9 @@ def format_period(day: date, fmt: SourceFormat) -> str:
         year = day.year if day.month >= fmt.fiscal_year_start else day.year - 1
         return f"{year:04d}/{months + 1:03d}"
     return day.isoformat()
+
+
+# -- parsing columns ---------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
