@@ -10,7 +10,6 @@ reads the same bytes; the hash is recomputed on every load, so a corrupted artif
 
 from __future__ import annotations
 
-import hashlib
 import io
 import os
 import re
@@ -28,6 +27,7 @@ from flightdeck.core.db import Database, get_or_raise
 from flightdeck.core.errors import FlightdeckError, InvalidInput, NotFound, Problem
 from flightdeck.core.permissions import User, authorize
 from flightdeck.orm import ArtifactRow, ModelRow, ModelVersionRow, TrustedTypeRow
+from flightdeck.tabular import uploads
 
 MAX_ARTIFACT_ENV = "FLIGHTDECK_MAX_ARTIFACT_MB"
 DEFAULT_MAX_ARTIFACT_MB = 50
@@ -73,10 +73,6 @@ def max_artifact_bytes(db: Database) -> int:
     return int(float(configured or DEFAULT_MAX_ARTIFACT_MB) * 1024 * 1024)
 
 
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def _refuse(message: str) -> InvalidInput:
     return InvalidInput(Problem("artifact", message))
 
@@ -120,7 +116,7 @@ def inspect(db: Database, data: bytes, file_name: str) -> Inspection:
         raise
     except Exception as error:  # noqa: BLE001 - a damaged archive fails in many ways
         raise _refuse(f"'{file_name}' cannot be read as a skops file: {str(error)[:200]}") from None
-    return Inspection(sha256(data), len(data), tuple(sorted(untrusted)))
+    return Inspection(uploads.sha256(data), len(data), tuple(sorted(untrusted)))
 
 
 def trusted_names(session: Session) -> set[str]:
@@ -169,7 +165,7 @@ def load_stored(session: Session, digest: str) -> Any:
     if row is None:
         raise NotFound("Artifact", digest[:12])
     data = bytes(row.content)
-    actual = sha256(data)
+    actual = uploads.sha256(data)
     if actual != digest:
         raise ArtifactCorrupted(digest, actual)
     inspection = Inspection(digest, len(data), tuple(sorted(sio.get_untrusted_types(data=data))))
@@ -180,7 +176,7 @@ def verify(db: Database, digest: str) -> bool:
     """Whether the stored bytes still hash to `digest`."""
     with db.read() as session:
         row = session.get(ArtifactRow, digest)
-        return row is not None and sha256(bytes(row.content)) == digest
+        return row is not None and uploads.sha256(bytes(row.content)) == digest
 
 
 # -- the admin's allow-list -------------------------------------------------------------------
