@@ -24,6 +24,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from flightdeck import wiring
 from flightdeck.business import goals
 from flightdeck.core.config import Settings
 from flightdeck.core.db import Database
@@ -79,6 +80,7 @@ def main() -> int:
     ratio = ours / baseline
 
     with tempfile.TemporaryDirectory() as folder:
+        wiring.wire()
         db = Database(Settings(database_url=f"sqlite:///{Path(folder) / 'bench.db'}", data_dir=Path(folder)))
         db.upgrade()
         owner = add_user(db, "owner", Role.BUSINESS_OWNER)

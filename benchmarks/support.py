@@ -18,6 +18,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from streamlit.testing.v1 import AppTest
 
+from flightdeck import wiring
 from flightdeck.accounts import passwords, sessions
 from flightdeck.accounts.users import AccountDraft, create_user
 from flightdeck.core import permissions
@@ -43,7 +44,8 @@ def cheap_sign_ins() -> None:
 @contextmanager
 def database(dialect: str, folder: Path, pg_url: str = PG_URL) -> Iterator[Database]:
     """An empty database: a SQLite file of its own in `folder` (a benchmark may open several there),
-    or a PostgreSQL schema of its own, dropped after."""
+    or a PostgreSQL schema of its own, dropped after. The event subscribers are wired, as in the app."""
+    wiring.wire()
     if dialect == "sqlite":
         url, cleanup = f"sqlite:///{folder / f'{uuid.uuid4().hex}.db'}", None
     else:
