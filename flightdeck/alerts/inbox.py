@@ -187,6 +187,7 @@ def raise_or_keep(
     messages of every alert a transaction raised or escalated."""
     if severity not in SEVERITY_RANK:
         raise ValueError(f"unknown severity {severity!r}")
+    webhook.deliver_after_commit(session)
     now = now or utcnow()
     row = _open(session, condition_key)
     if row is None:
@@ -221,6 +222,7 @@ def raise_or_keep(
 
 def clear(session: Session, condition_key: str, *, now: datetime | None = None) -> AlertRow | None:
     """The condition no longer holds: close its open alert, if any."""
+    webhook.deliver_after_commit(session)
     row = _open(session, condition_key)
     if row is None:
         return None

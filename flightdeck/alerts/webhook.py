@@ -40,15 +40,22 @@ def webhook_url(settings: Settings) -> str | None:
     return str(url) if url and str(url).startswith(("http://", "https://")) else None
 
 
-def owe(session: Session, alert_id: int, event: str, now: datetime) -> None:
-    """Queue the notification of an alert's event in the transaction that raised, escalated or
-    cleared it, when a webhook is configured for the session's database; delivery starts in the
-    background once that transaction has committed."""
+def deliver_after_commit(session: Session) -> Database | None:
+    """When a webhook is configured for the session's database, send what is due once this
+    transaction has committed: its own notifications and earlier ones due for a retry. Every
+    transaction that checks alert conditions calls this, as every load did before."""
     db = session.info.get("database")
     if db is None or webhook_url(db.settings) is None:
-        return
-    session.add(AlertDeliveryRow(alert_id=alert_id, event=event, next_attempt_at=now, created_at=now))
+        return None
     after_commit(session, "alerts.webhook", lambda: dispatch(db))
+    return db
+
+
+def owe(session: Session, alert_id: int, event: str, now: datetime) -> None:
+    """Queue the notification of an alert's event in the transaction that raised, escalated or
+    cleared it; delivery starts in the background once that transaction has committed."""
+    if deliver_after_commit(session) is not None:
+        session.add(AlertDeliveryRow(alert_id=alert_id, event=event, next_attempt_at=now, created_at=now))
 
 
 # -- webhook delivery (after commit, never inside the transaction that raised the alert) --------

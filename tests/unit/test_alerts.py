@@ -268,6 +268,29 @@ def test_a_recovery_is_announced_too(db: Database, ws: Workspace, webhook: Webho
     assert [b["event"] for b in webhook.bodies] == ["raised", "cleared"]
 
 
+def background_deliveries_finish() -> None:
+    for worker in [t for t in threading.enumerate() if t.name == "flightdeck-alert-webhook"]:
+        worker.join(10)
+
+
+def test_a_delivery_due_for_a_retry_goes_out_with_the_next_load(
+    db: Database, ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hook = Webhook([500, 500, 500])  # every try of the first run fails
+    monkeypatch.setenv(outbox.WEBHOOK_ENV, hook.url)
+    monkeypatch.setattr(outbox, "FIRST_RETRY_SECONDS", 0)
+    kpi = make_kpi(db, ws, **THRESHOLDS)
+    load(db, ws.owner, kpi, month_of(3.5))
+    background_deliveries_finish()
+    assert outbox.delivery_state(db).pending == 1
+    with db.transaction() as session:
+        session.execute(update(AlertDeliveryRow).values(next_attempt_at=utcnow() - timedelta(seconds=1)))
+    load(db, ws.owner, kpi, month_of(3.6, segment="N2"), "more.csv")  # nothing new to announce
+    background_deliveries_finish()
+    assert (outbox.delivery_state(db).pending, outbox.delivery_state(db).delivered) == (0, 1)
+    hook.server.shutdown()
+
+
 def test_a_slow_webhook_never_holds_up_a_load(
     db: Database, ws: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -289,6 +312,5 @@ def test_a_slow_webhook_never_holds_up_a_load(
     assert len(open_alerts(db)) == 1
     assert outbox.delivery_state(db).pending == 1
     released.set()
-    for worker in [t for t in threading.enumerate() if t.name == "flightdeck-alert-webhook"]:
-        worker.join(10)
+    background_deliveries_finish()
     assert outbox.delivery_state(db).delivered == 1
