@@ -6,11 +6,13 @@ the draft stays in the form (its widgets keep their keys) until the editor loads
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 import streamlit as st
 
+from components import feedback
 from components.text import md
 from flightdeck.core.errors import StaleEdit
 
@@ -53,6 +55,23 @@ class EditPin:
         """Saved, or otherwise changed by this editor: the next form starts from the stored record."""
         self._bases().pop(record_id, None)
         self._refusals().pop(record_id, None)
+
+    def save(
+        self,
+        record_id: int,
+        run: Callable[[], object],
+        success: str,
+        after: Callable[[], object] | None = None,
+    ) -> None:
+        """Run the service that saves the form against this pin: a stale save keeps the draft and
+        the refusal, a saved one starts the next form from the stored record (`feedback.save`)."""
+
+        def saved() -> None:
+            self.done(record_id)
+            if after is not None:
+                after()
+
+        feedback.save(run, success, saved, stale=lambda refusal: self.refused(record_id, refusal))
 
     def show_refusal(self, record_id: int) -> None:
         if not self.is_stale(record_id):

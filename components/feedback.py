@@ -8,7 +8,7 @@ import streamlit as st
 
 from components import session
 from components.text import md
-from flightdeck.core.errors import FlightdeckError, InvalidInput
+from flightdeck.core.errors import FlightdeckError, InvalidInput, StaleEdit
 
 
 def show_problems(invalid: InvalidInput) -> None:
@@ -28,7 +28,34 @@ def act(run: Callable[[], object], success: str, after: Callable[[], object] | N
     except FlightdeckError as error:
         st.error(md(str(error)), icon=":material/block:")
     else:
-        if after is not None:
-            after()
-        session.flash("success", success)
-        st.rerun()
+        _succeeded(success, after)
+
+
+def save(
+    run: Callable[[], object],
+    success: str,
+    after: Callable[[], object] | None = None,
+    stale: Callable[[StaleEdit], object] | None = None,
+) -> None:
+    """Run the service a form saves through (a new record, or an edit of a versioned one). Problems
+    show under the form and a stale edit says who saved in between (`stale` may keep it instead,
+    as an EditPin does); other errors are not expected of a form the user was offered, so they
+    propagate. Success: `after` (e.g. clear a cache), then a flash after a rerun."""
+    try:
+        run()
+    except StaleEdit as refusal:
+        if stale is None:
+            st.error(md(str(refusal)), icon=":material/sync_problem:")
+        else:
+            stale(refusal)
+    except InvalidInput as invalid:
+        show_problems(invalid)
+    else:
+        _succeeded(success, after)
+
+
+def _succeeded(success: str, after: Callable[[], object] | None) -> None:
+    if after is not None:
+        after()
+    session.flash("success", success)
+    st.rerun()

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import streamlit as st
 
 from components.navigation import BY_KEY
+from components.owner_picker import owner_choice
 from components.text import day, md, when
 from flightdeck.business.goals import LIMITS, Goal, GoalDraft, GoalStatus
 from flightdeck.core.permissions import User
@@ -101,12 +102,7 @@ def goal_form(form_key: str, goal: Goal | None, owners: Sequence[User] | None) -
             index=statuses.index(goal.status if goal else GoalStatus.DRAFT),
             format_func=lambda s: s.label,
         )
-        owner_id = None
-        if owners:
-            ids = [o.id for o in owners]
-            names = {o.id: o.display_name for o in owners}
-            current = goal.owner_id if goal and goal.owner_id in ids else ids[0]
-            owner_id = st.selectbox("Owner", ids, index=ids.index(current), format_func=names.__getitem__)
+        owner_id = owner_choice(owners, goal.owner_id if goal else None) if owners else None
         label = "Save changes" if goal else "Create goal"
         if not st.form_submit_button(label, type="primary", icon=":material/save:"):
             return None

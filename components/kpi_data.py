@@ -8,8 +8,7 @@ from datetime import date
 import streamlit as st
 
 from components.runtime import database
-from flightdeck.business import hierarchies as business_hierarchies
-from flightdeck.business.hierarchies import Hierarchy
+from flightdeck.business.hierarchies import Hierarchy, list_hierarchies
 from flightdeck.kpis import definitions, kpi_status, series_reader
 from flightdeck.kpis.entities import Kpi
 from flightdeck.kpis.kpi_status import Status
@@ -52,7 +51,7 @@ def breakdown(kpi_id: int, node: str, stamp_key: Stamp) -> list[Branch]:
 
 @st.cache_data(ttl=600, max_entries=16, show_spinner=False)
 def hierarchies(stamp_key: Stamp) -> list[Hierarchy]:
-    return business_hierarchies.list_hierarchies(database())
+    return list_hierarchies(database())
 
 
 def clear() -> None:

@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
+from components.owner_picker import owner_choice
 from components.text import md
 from flightdeck.business.goals import Goal
 from flightdeck.business.hierarchies import Hierarchy
@@ -381,16 +382,8 @@ def kpi_form(
         )
         owner_id = None
         if owners:
-            ids = [o.id for o in owners]
-            labels = {o.id: o.display_name for o in owners}
-            current = (
-                kpi.owner_id
-                if kpi and kpi.owner_id in ids
-                else goal.owner_id
-                if goal.owner_id in ids
-                else ids[0]
-            )
-            owner_id = s2.selectbox("Owner", ids, index=ids.index(current), format_func=labels.__getitem__)
+            with s2:
+                owner_id = owner_choice(owners, kpi.owner_id if kpi else None, goal.owner_id)
         label = "Save changes" if kpi else "Create KPI"
         if not st.form_submit_button(label, type="primary", icon=":material/save:"):
             return None

@@ -3,12 +3,11 @@
 import streamlit as st
 
 from components import session
-from components.feedback import show_problems
+from components.feedback import save
 from components.guard import guard
 from components.runtime import database
 from components.text import md
 from flightdeck.accounts import users
-from flightdeck.core.errors import InvalidInput
 
 user = guard("account")
 st.title("My account", anchor=False)
@@ -46,10 +45,4 @@ with right:
         if new != repeat:
             st.error("The two new passwords differ.", icon=":material/error:")
         else:
-            try:
-                users.change_own_password(database(), user, current, new)
-            except InvalidInput as invalid:
-                show_problems(invalid)
-            else:
-                session.flash("success", "Password changed.")
-                st.rerun()
+            save(lambda: users.change_own_password(database(), user, current, new), "Password changed.")

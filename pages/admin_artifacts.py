@@ -7,6 +7,7 @@ import streamlit as st
 from components import session
 from components.feedback import show_problems
 from components.guard import guard
+from components.row_picker import picked_row
 from components.runtime import database
 from components.text import md, when
 from flightdeck.core.errors import FlightdeckError, InvalidInput
@@ -25,7 +26,7 @@ session.show_flash()
 trusted = artifacts.list_trusted_types(db)
 st.subheader("Trusted types", anchor=False)
 if trusted:
-    picked = st.dataframe(
+    row = picked_row(
         pd.DataFrame(
             {
                 "Type": [t.type_name for t in trusted],
@@ -34,14 +35,10 @@ if trusted:
                 "Added": [when(t.added_at) for t in trusted],
             }
         ),
-        hide_index=True,
-        width="stretch",
-        on_select="rerun",
-        selection_mode="single-row",
-        key="trusted_table",
+        "trusted_table",
     )
-    if picked.selection.rows:
-        chosen = trusted[picked.selection.rows[0]]
+    if row is not None:
+        chosen = trusted[row]
         st.warning(
             f"Withdrawing **{md(chosen.type_name)}** stops every model that needs it from loading "
             "until it is allowed again.",

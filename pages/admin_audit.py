@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from components.guard import guard
+from components.row_picker import picked_row
 from components.runtime import database
 from components.text import md, when
 from flightdeck.accounts import audit_trail, users
@@ -72,13 +73,9 @@ table = pd.DataFrame(
         "Change": [json.dumps(e.after, ensure_ascii=False) if e.after else "" for e in events],
     }
 )
-picked = st.dataframe(
+row = picked_row(
     table,
-    hide_index=True,
-    width="stretch",
-    on_select="rerun",
-    selection_mode="single-row",
-    key="audit_table",
+    "audit_table",
     column_config={
         "#": st.column_config.NumberColumn(width="small"),
         "When": st.column_config.TextColumn(width="small"),
@@ -96,8 +93,8 @@ st.download_button(
     icon=":material/download:",
     disabled=total == 0,
 )
-if picked.selection.rows:
-    event = events[picked.selection.rows[0]]
+if row is not None:
+    event = events[row]
     with st.container(border=True):
         st.markdown(
             f"**Event #{event.id}** · {md(event.action)} by {md(event.actor_name)} · "

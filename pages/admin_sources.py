@@ -7,11 +7,11 @@ import pandas as pd
 import streamlit as st
 
 from components import session
-from components.feedback import show_problems
+from components.feedback import save, show_problems
 from components.guard import guard
 from components.runtime import database
 from components.text import md
-from flightdeck.core.errors import FlightdeckError, InvalidInput, StaleEdit
+from flightdeck.core.errors import FlightdeckError, InvalidInput
 from flightdeck.kpis import sources
 
 user = guard("admin_sources")
@@ -90,15 +90,10 @@ if connections:
     with st.expander("Edit this connection", icon=":material/edit:"):
         draft = connection_form(f"connection_{connection.id}_v{connection.version}", connection)
         if draft is not None:
-            try:
-                sources.save_connection(db, user, draft, connection.id, connection.version)
-            except InvalidInput as invalid:
-                show_problems(invalid)
-            except StaleEdit as refusal:
-                st.error(md(str(refusal)), icon=":material/sync_problem:")
-            else:
-                session.flash("success", f"Connection {draft.name.strip()} saved.")
-                st.rerun()
+            save(
+                lambda: sources.save_connection(db, user, draft, connection.id, connection.version),
+                f"Connection {draft.name.strip()} saved.",
+            )
 
 with st.expander("Add a connection", icon=":material/add:"):
     draft = connection_form("new_connection", None)

@@ -9,11 +9,12 @@ from components import session
 from components.edit_pin import EditPin
 from components.feedback import show_problems
 from components.guard import guard
+from components.row_picker import picked_row
 from components.runtime import database
 from components.text import md, when
 from flightdeck.accounts import users
 from flightdeck.core.clock import utcnow
-from flightdeck.core.errors import FlightdeckError, InvalidInput, StaleEdit
+from flightdeck.core.errors import FlightdeckError, InvalidInput
 from flightdeck.core.roles import Role
 
 PIN = EditPin("user")
@@ -49,17 +50,9 @@ def role_picker(key: str, current: frozenset[Role] = frozenset()) -> list[Role]:
 def act(action: Callable[..., object], account_id: int, *args: object, success: str) -> None:
     """Run one account service for the selected user and report the outcome."""
     try:
-        action(db, user, account_id, *args)
-    except StaleEdit as refusal:
-        PIN.refused(account_id, refusal)
-    except InvalidInput as invalid:
-        show_problems(invalid)
-    except FlightdeckError as error:
+        PIN.save(account_id, lambda: action(db, user, account_id, *args), success)
+    except FlightdeckError as error:  # refused for another reason than the form's content
         st.error(md(str(error)), icon=":material/error:")
-    else:
-        PIN.done(account_id)
-        session.flash("success", success)
-        st.rerun()
 
 
 accounts_tab, add_tab = st.tabs(["Accounts", "Add user"])
@@ -79,18 +72,11 @@ with accounts_tab:
             "Last sign-in": [when(a.last_login_at) for a in accounts],
         }
     )
-    picked = st.dataframe(
-        table,
-        hide_index=True,
-        width="stretch",
-        on_select="rerun",
-        selection_mode="single-row",
-        key="users_table",
-    )
-    if not picked.selection.rows:
+    row = picked_row(table, "users_table")
+    if row is None:
         st.caption("Select a user to edit their roles or manage their account.")
     else:
-        account = accounts[picked.selection.rows[0]]
+        account = accounts[row]
         base = PIN.base(account)
         with st.container(border=True):
             st.subheader(md(account.display_name), anchor=False)

@@ -8,6 +8,7 @@ import streamlit as st
 from components import kpi_data, session
 from components.guard import guard
 from components.navigation import BY_KEY
+from components.row_picker import picked_rows
 from components.runtime import database
 from components.text import md, when
 from flightdeck.alerts import inbox, webhook
@@ -89,13 +90,9 @@ else:
             ],
         }
     )
-    picked = st.dataframe(
+    picked = picked_rows(
         table,
-        hide_index=True,
-        width="stretch",
-        on_select="rerun",
-        selection_mode="multi-row",
-        key="alerts_table",
+        "alerts_table",
         column_config={  # the message gets the room; the rest is short
             "Severity": st.column_config.TextColumn(width=70),
             "Alert": st.column_config.TextColumn(width=430),
@@ -104,7 +101,7 @@ else:
             "State": st.column_config.TextColumn(width=100),
         },
     )
-    chosen = [found[i] for i in picked.selection.rows]
+    chosen = [found[i] for i in picked]
     if not chosen:
         st.caption("Select alerts to acknowledge them or to open what they are about.")
     for alert in chosen[:5]:

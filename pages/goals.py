@@ -8,11 +8,12 @@ from components.edit_pin import EditPin
 from components.feedback import show_problems
 from components.goal_views import goal_details, goal_form
 from components.guard import guard
+from components.row_picker import picked_row
 from components.runtime import database
 from components.text import day, when
 from flightdeck.accounts.users import users_with_role
 from flightdeck.business import goals
-from flightdeck.core.errors import InvalidInput, StaleEdit
+from flightdeck.core.errors import InvalidInput
 from flightdeck.core.permissions import can
 from flightdeck.core.roles import Role
 
@@ -52,20 +53,12 @@ with browse:
             "Last change": [when(g.updated_at) for g in shown],
         }
     )
-    picked = st.dataframe(
-        table,
-        hide_index=True,
-        width="stretch",
-        on_select="rerun",
-        selection_mode="single-row",
-        key="goals_table",
-    )
+    row = picked_row(table, "goals_table")
     if not shown:
         st.caption("No goal matches these filters.")
 
-    rows = picked.selection.rows
-    if rows:
-        st.query_params["goal"] = str(shown[rows[0]].id)
+    if row is not None:
+        st.query_params["goal"] = str(shown[row].id)
     wanted = st.query_params.get("goal")
     goal = next((g for g in all_goals if str(g.id) == wanted), None)
 
@@ -79,16 +72,11 @@ with browse:
                 with st.expander("Edit this goal", icon=":material/edit:", expanded=PIN.is_stale(goal.id)):
                     draft = goal_form(PIN.form_key(goal), base, owners)
                     if draft is not None:
-                        try:
-                            goals.update_goal(db, user, goal.id, base.version, draft)
-                        except StaleEdit as refusal:
-                            PIN.refused(goal.id, refusal)
-                        except InvalidInput as invalid:
-                            show_problems(invalid)
-                        else:
-                            PIN.done(goal.id)
-                            session.flash("success", "Goal saved.")
-                            st.rerun()
+                        PIN.save(
+                            goal.id,
+                            lambda: goals.update_goal(db, user, goal.id, base.version, draft),
+                            "Goal saved.",
+                        )
                     PIN.show_refusal(goal.id)
 
 for tab in create:

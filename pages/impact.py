@@ -8,6 +8,7 @@ import streamlit as st
 from components import impact_data
 from components import impact_views as views
 from components.guard import guard
+from components.query_params import query_id
 from components.text import md
 
 LIVE_SECONDS = 30
@@ -28,9 +29,8 @@ if not models:
         icon=":material/rocket_launch:",
     )
     st.stop()
-asked = st.query_params.get("model")
 ids = list(models)
-start = int(asked) if asked and asked.isdigit() and int(asked) in models else ids[0]
+start = query_id("model", models) or ids[0]
 model_id = st.selectbox("Model", ids, index=ids.index(start), format_func=models.__getitem__)
 st.query_params["model"] = str(model_id)
 

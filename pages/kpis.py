@@ -9,11 +9,12 @@ from components.feedback import show_problems
 from components.guard import guard
 from components.kpi_views import kpi_facts, kpi_form, status_badge, tree_dot, tree_rows
 from components.navigation import BY_KEY
+from components.row_picker import picked_row
 from components.runtime import database
 from components.text import md, when
 from flightdeck.accounts.users import users_with_role
 from flightdeck.business import goals
-from flightdeck.core.errors import InvalidInput, StaleEdit
+from flightdeck.core.errors import InvalidInput
 from flightdeck.core.permissions import can
 from flightdeck.core.roles import Role
 from flightdeck.kpis import definitions, tree
@@ -41,6 +42,13 @@ by_goal = {g.id: g for g in all_goals}
 owners = users_with_role(db, Role.BUSINESS_OWNER) if user.has(Role.ADMIN) else None
 creatable = [g for g in all_goals if can(user, "kpi.create", g)]
 
+
+def show_kpi(key: str) -> None:
+    """After a save: the cached KPIs are stale, and the address follows the KPI's (new) key."""
+    kpi_data.clear()
+    st.query_params["kpi"] = key
+
+
 trees, *create = st.tabs(["KPI trees", "New KPI"] if creatable else ["KPI trees"])
 
 with trees:
@@ -65,16 +73,9 @@ with trees:
         st.caption("Drivers sit to the right of the KPI they move; colours show each KPI's status.")
         st.graphviz_chart(tree_dot(roots, statuses, selected.id if selected else None), alt=TREE_ALT)
         rows = tree_rows(roots, statuses)
-        picked = st.dataframe(
-            pd.DataFrame(rows).drop(columns=["Key"]),
-            hide_index=True,
-            width="stretch",
-            on_select="rerun",
-            selection_mode="single-row",
-            key=f"kpi_table_{goal.id}",
-        )
-        if picked.selection.rows:
-            st.query_params["kpi"] = rows[picked.selection.rows[0]]["Key"]
+        row = picked_row(pd.DataFrame(rows).drop(columns=["Key"]), f"kpi_table_{goal.id}")
+        if row is not None:
+            st.query_params["kpi"] = rows[row]["Key"]
             selected = next(k for k in goal_kpis if k.key == st.query_params["kpi"])
         if selected is None:
             st.caption("Select a KPI in the table to see its definition and plan.")
@@ -109,18 +110,12 @@ with trees:
                 with st.expander("Edit this KPI", icon=":material/edit:", expanded=PIN.is_stale(selected.id)):
                     draft = kpi_form(PIN.form_key(selected), base, goal, goal_kpis, hierarchies, owners)
                     if draft is not None:
-                        try:
-                            definitions.update_kpi(db, user, selected.id, base.version, draft)
-                        except StaleEdit as refusal:
-                            PIN.refused(selected.id, refusal)
-                        except InvalidInput as invalid:
-                            show_problems(invalid)
-                        else:
-                            PIN.done(selected.id)
-                            kpi_data.clear()
-                            session.flash("success", f"KPI “{draft.name.strip()}” saved.")
-                            st.query_params["kpi"] = draft.key.strip()
-                            st.rerun()
+                        PIN.save(
+                            selected.id,
+                            lambda: definitions.update_kpi(db, user, selected.id, base.version, draft),
+                            f"KPI “{draft.name.strip()}” saved.",
+                            lambda: show_kpi(draft.key.strip()),
+                        )
                     PIN.show_refusal(selected.id)
 
 for tab in create:
@@ -139,9 +134,8 @@ for tab in create:
             except InvalidInput as invalid:
                 show_problems(invalid)
             else:
-                kpi_data.clear()
+                show_kpi(created.key)
                 session.flash(
                     "success", f"KPI “{created.name}” created. Load its data on the Load data page."
                 )
-                st.query_params["kpi"] = created.key
                 st.rerun()

@@ -6,6 +6,7 @@ import streamlit as st
 from components import model_data
 from components.guard import guard
 from components.navigation import BY_KEY
+from components.query_params import query_id
 from components.runtime import database
 from components.text import md
 from flightdeck.models import model_card
@@ -26,25 +27,20 @@ if not models:
     st.stop()
 ids = [m.id for m in models]
 by_id = {m.id: m for m in models}
-asked = st.query_params.get("model")
 left, right = st.columns(2)
 model_id = left.selectbox(
     "Model",
     ids,
-    index=ids.index(int(asked)) if asked and asked.isdigit() and int(asked) in ids else 0,
+    index=ids.index(query_id("model", ids) or ids[0]),
     format_func=lambda i: by_id[i].name,
 )
 versions = model_data.versions(model_id, stamp)
 numbers = [v.number for v in versions]
 stages = {v.number: v.stage for v in versions}
-asked_version = st.query_params.get("version")
-default = by_id[model_id].production_number or numbers[0]
-if asked_version and asked_version.isdigit() and int(asked_version) in numbers:
-    default = int(asked_version)
 number = right.selectbox(
     "Version",
     numbers,
-    index=numbers.index(default),
+    index=numbers.index(query_id("version", numbers) or by_id[model_id].production_number or numbers[0]),
     format_func=lambda n: f"v{n} · {STAGE_LABELS[stages[n]]}",
 )
 st.query_params.update({"model": str(model_id), "version": str(number)})

@@ -8,6 +8,7 @@ from components import drift_views as views
 from components import model_data
 from components.guard import guard
 from components.model_views import PLOT_CONFIG
+from components.query_params import query_id
 from components.runtime import database
 from components.text import day, md
 from flightdeck.models import monitoring
@@ -22,8 +23,7 @@ if not models:
     st.info("No model is in production yet.", icon=":material/rocket_launch:")
     st.stop()
 ids = list(models)
-asked = st.query_params.get("model")
-start = int(asked) if asked and asked.isdigit() and int(asked) in models else ids[0]
+start = query_id("model", models) or ids[0]
 left, right = st.columns([2, 1])
 model_id = left.selectbox("Model", ids, index=ids.index(start), format_func=models.__getitem__)
 st.query_params["model"] = str(model_id)

@@ -9,6 +9,7 @@ from components.feedback import show_problems
 from components.guard import guard
 from components.model_views import model_link
 from components.navigation import BY_KEY
+from components.row_picker import picked_row
 from components.runtime import database
 from components.text import md, when
 from flightdeck.business import goals
@@ -94,14 +95,7 @@ with browse:
             "Last change": [when(m.updated_at) for m in shown],
         }
     )
-    picked = st.dataframe(
-        table,
-        hide_index=True,
-        width="stretch",
-        on_select="rerun",
-        selection_mode="single-row",
-        key="models_table",
-    )
+    row = picked_row(table, "models_table")
     if not models:
         st.info(
             "No models yet. Data scientists register them here against a goal.",
@@ -109,8 +103,8 @@ with browse:
         )
     elif not shown:
         st.caption("No model matches these filters.")
-    if picked.selection.rows:
-        chosen = shown[picked.selection.rows[0]]
+    if row is not None:
+        chosen = shown[row]
         st.switch_page(BY_KEY["model"].path, query_params={"model": str(chosen.id)})
     st.caption("Select a model to open it.")
 

@@ -14,8 +14,7 @@ from components.text import md, when
 from flightdeck.core.errors import FlightdeckError
 from flightdeck.core.permissions import can
 from flightdeck.models import registry
-from flightdeck.readiness import attestations, gate
-from flightdeck.readiness import snapshots as readiness_snapshots
+from flightdeck.readiness import attestations, gate, snapshots
 from flightdeck.readiness.rubric import CHECKS_BY_ID, NOT_APPLICABLE, PRODUCTION_READY, RUBRIC_VERSION
 
 user = guard("readiness")
@@ -25,7 +24,7 @@ st.page_link(BY_KEY["portfolio"].path, label="Readiness portfolio", icon=":mater
 wanted = st.query_params.get("version")
 version_id = int(wanted) if wanted and wanted.isdigit() else None
 try:
-    r = readiness_snapshots.current(db, version_id) if version_id is not None else None
+    r = snapshots.current(db, version_id) if version_id is not None else None
 except FlightdeckError:
     r = None
 if r is None:
@@ -136,7 +135,7 @@ for o in gate.overrides(db, e.version_id):
     )
 
 st.subheader("History", anchor=False)
-snapshots = readiness_snapshots.history(db, e.version_id)
-views.history_chart(snapshots)
+history = snapshots.history(db, e.version_id)
+views.history_chart(history)
 with st.expander("Every change of the score"):
-    st.dataframe(views.history_table(snapshots), hide_index=True, width="stretch")
+    st.dataframe(views.history_table(history), hide_index=True, width="stretch")
