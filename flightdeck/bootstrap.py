@@ -10,7 +10,6 @@ from flightdeck import wiring
 from flightdeck.accounts.users import count_users
 from flightdeck.core.config import Settings
 from flightdeck.core.db import Database
-from flightdeck.demo import seed
 
 
 def prepare(settings: Settings) -> Database:
@@ -20,5 +19,9 @@ def prepare(settings: Settings) -> Database:
         if not db.is_current():
             db.upgrade()
         if settings.demo and count_users(db) == 0:
+            # Imported only here: the demo trains its models, and every later start of the process
+            # (the database has its users) should not pay for loading what that needs.
+            from flightdeck.demo import seed
+
             seed.seed(db)
     return db

@@ -172,6 +172,13 @@ def load_stored(session: Session, digest: str) -> Any:
     return load_bytes(data, inspection, trusted_names(session), row.file_name or digest[:12])
 
 
+def load_estimator(db: Database, version_id: int) -> Any:
+    """A version's model, after its artifact's hash and types are checked again."""
+    with db.read() as session:
+        version = get_or_raise(session, ModelVersionRow, version_id, "Model version")
+        return load_stored(session, version.artifact_sha256)
+
+
 def verify(db: Database, digest: str) -> bool:
     """Whether the stored bytes still hash to `digest`."""
     with db.read() as session:

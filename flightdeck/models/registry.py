@@ -18,7 +18,6 @@ from flightdeck.core.editing import check_version, flush_or_stale, save_edit, sa
 from flightdeck.core.errors import InvalidInput, NotFound, Problem
 from flightdeck.core.keys import KEY_PATTERN
 from flightdeck.core.permissions import User, authorize
-from flightdeck.models import artifacts
 from flightdeck.models.evaluation import ErrorValues
 from flightdeck.models.events import ModelChanged
 from flightdeck.models.records import (
@@ -107,12 +106,6 @@ def get_profile(db: Database, version_id: int) -> dict[str, Any]:
     """The training-data profile (kept out of the version view: it carries value samples)."""
     with db.read() as session:
         return version_row(session, version_id).profile
-
-
-def load_estimator(db: Database, version_id: int) -> Any:
-    """The version's model, after its artifact's hash and types are checked again."""
-    with db.read() as session:
-        return artifacts.load_stored(session, version_row(session, version_id).artifact_sha256)
 
 
 # -- models ----------------------------------------------------------------------------------------

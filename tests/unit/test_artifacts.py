@@ -118,13 +118,13 @@ def test_a_custom_class_is_refused_by_name_until_an_admin_allows_it(db: Database
     version = versioning.create_version(db, people["ds"], model.id, upload(data), latency=False)
     assert version.estimator == "AlwaysHalf"
     assert version.evaluation["metrics"]["roc_auc"] == pytest.approx(0.5)
-    assert isinstance(registry.load_estimator(db, version.id), AlwaysHalf)
+    assert isinstance(artifacts.load_estimator(db, version.id), AlwaysHalf)
     [event] = audit_trail.list_events(db, audit_trail.AuditFilter(actions=("artifact.allow_type",)))[0]
     assert event.after == {"type_name": CUSTOM, "reason": "Reviewed: returns 0.5, no side effects."}
 
     artifacts.remove_trusted_type(db, people["admin"], allowed.id)
     with pytest.raises(InvalidInput, match="not trusted"):
-        registry.load_estimator(db, version.id)
+        artifacts.load_estimator(db, version.id)
 
 
 def test_the_allow_list_needs_a_type_name_and_a_reason(db: Database, people: dict) -> None:
@@ -137,7 +137,7 @@ def test_a_corrupted_artifact_fails_its_hash_check_and_is_not_loaded(db: Databas
     model = add_model(db, people["ds"], people["bo"])
     version = add_version(db, people["ds"], model.id)
     assert artifacts.verify(db, version.artifact_sha256)
-    assert registry.load_estimator(db, version.id).predict_proba is not None
+    assert artifacts.load_estimator(db, version.id).predict_proba is not None
     with db.transaction() as session:
         stored = session.get(ArtifactRow, version.artifact_sha256)
         tampered = bytearray(stored.content)
@@ -149,7 +149,7 @@ def test_a_corrupted_artifact_fails_its_hash_check_and_is_not_loaded(db: Databas
         )
     assert not artifacts.verify(db, version.artifact_sha256)
     with pytest.raises(artifacts.ArtifactCorrupted, match="failed its integrity check"):
-        registry.load_estimator(db, version.id)
+        artifacts.load_estimator(db, version.id)
 
 
 def test_the_same_file_uploaded_twice_is_stored_once(db: Database, people: dict) -> None:
