@@ -1,5 +1,6 @@
-"""KPI definitions and trees: every DESIGN §3 field, rules that keep targets and thresholds
-coherent, driver trees that stay trees, computed parents, and who may define what."""
+"""KPI definitions and trees: every field of a KPI (docs/architecture.md, "The domain"), rules that
+keep targets and thresholds coherent, driver trees that stay trees, computed parents, and who may
+define what."""
 
 from datetime import date
 
